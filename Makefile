@@ -1,0 +1,71 @@
+# ordo — the verbs a newcomer guesses. `make` alone lists them.
+#
+# PostgreSQL and Redis are found at ORDO_DATABASE_URL / ORDO_REDIS_URL
+# (defaults 127.0.0.1:5432 and :6379) or started privately by ordo-infra,
+# with their data in .ordo/. Tools (sqlc, golangci-lint) are pinned in
+# tools/go.mod and run with `go tool`.
+
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO         ?= go
+BENCHTIME  ?= 2s
+ORDO_INFRA := bin/ordo-infra
+SQLC_DIR   := pkg/eventstore/postgres
+# Workspace modules, from go.work.
+MODULES     = $(shell $(GO) list -m -f '{{.Dir}}')
+
+.PHONY: help test generate generate-check lint bench run infra infra-stop reset tidy $(ORDO_INFRA)
+
+help: ## list the targets
+	@echo "usage: make <target>"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+test: generate-check $(ORDO_INFRA) ## everything CI runs: generated code is fresh, then all tests with -race
+	$(ORDO_INFRA) exec -- $(GO) test -race -count=1 -timeout 15m work
+
+generate: ## regenerate the sqlc code of the PostgreSQL event store
+	cd tools && GOWORK=off $(GO) tool sqlc generate -f ../$(SQLC_DIR)/sqlc.yaml
+
+generate-check: generate ## fail when committed generated code differs from a fresh generate
+	@if ! git diff --exit-code --stat -- $(SQLC_DIR) || [ -n "$$(git status --porcelain --untracked-files=all -- $(SQLC_DIR))" ]; then \
+		git status --short --untracked-files=all -- $(SQLC_DIR); \
+		echo "generated code is stale: run make generate and commit" >&2; \
+		exit 1; \
+	fi
+
+lint: ## golangci-lint (config .golangci.yml) over every workspace module
+	@lint="$$(cd tools && GOWORK=off $(GO) tool -n golangci-lint)"; \
+	status=0; \
+	for m in $(MODULES); do \
+		if [ -z "$$(cd $$m && $(GO) list ./... 2>/dev/null)" ]; then echo "lint: $$m has no packages yet"; continue; fi; \
+		echo "lint: $$m"; \
+		(cd $$m && "$$lint" run -c $(CURDIR)/.golangci.yml ./...) || status=1; \
+	done; \
+	exit $$status
+
+bench: $(ORDO_INFRA) ## event store benchmarks against PostgreSQL (BENCHTIME=2s)
+	$(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./$(SQLC_DIR)/
+	@echo "bench: record these results, with the machine and date, in docs/benchmarks.md"
+
+run: ## the whole platform on loopback (coming)
+	@echo "make run: the local launcher is coming; see README"
+
+infra: $(ORDO_INFRA) ## find or start PostgreSQL and Redis and leave them running; eval "$(make -s infra)"
+	@$(ORDO_INFRA) ensure
+
+infra-stop: $(ORDO_INFRA) ## stop the private PostgreSQL and Redis that ordo-infra started
+	@$(ORDO_INFRA) stop
+
+reset: $(ORDO_INFRA) ## stop the private servers and delete their data (.ordo/)
+	@$(ORDO_INFRA) reset
+
+tidy: ## go mod tidy in every module and in tools/
+	@for m in $(MODULES); do echo "tidy: $$m"; (cd $$m && $(GO) mod tidy); done
+	cd tools && GOWORK=off $(GO) mod tidy
+
+# Built rather than `go run` so that `exec` hands back the command's own
+# exit code (go run turns every failure into 1).
+$(ORDO_INFRA):
+	@$(GO) build -o $(ORDO_INFRA) ./pkg/cmd/ordo-infra

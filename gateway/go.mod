@@ -1,0 +1,3 @@
+module github.com/ordo-platform/ordo/gateway
+
+go 1.26.8

@@ -1,0 +1,83 @@
+-- AppendEvents writes a batch in one statement, so it is atomic even outside
+-- an explicit transaction. It reads the stream's version, checks the
+-- expectation (kind: 1 any, 2 no stream, 3 stream exists, 4 exact) and
+-- inserts nothing when it fails; last_version is then -1. A writer that
+-- races past the check loses on the unique (stream_id, version) key.
+-- name: AppendEvents :one
+WITH cur AS (
+    SELECT coalesce((SELECT e.version FROM events e WHERE e.stream_id = sqlc.arg(stream)::text
+                     ORDER BY e.version DESC LIMIT 1), -1)::bigint AS v
+), ok AS (
+    SELECT v FROM cur
+    WHERE CASE sqlc.arg(kind)::smallint
+              WHEN 1 THEN true
+              WHEN 2 THEN v = -1
+              WHEN 3 THEN v >= 0
+              ELSE v = sqlc.arg(expected)::bigint
+          END
+), ins AS (
+    INSERT INTO events (event_id, stream_id, version, category, type, data, metadata)
+    SELECT (sqlc.arg(ids)::uuid[])[i], sqlc.arg(stream)::text, ok.v + i, split_part(sqlc.arg(stream)::text, '-', 1),
+           (sqlc.arg(types)::text[])[i], (sqlc.arg(data)::jsonb[])[i], (sqlc.arg(metadata)::jsonb[])[i]
+    FROM ok, generate_subscripts(sqlc.arg(ids)::uuid[], 1) AS i
+    ORDER BY i
+    RETURNING version, txid, position
+)
+SELECT (SELECT v FROM cur)::bigint AS current_version,
+       coalesce(max(ins.version), -1)::bigint AS last_version,
+       coalesce(max(ins.txid), 0)::bigint AS last_txid,
+       coalesce(max(ins.position), 0)::bigint AS last_position
+FROM ins;
+
+-- name: ReplayEvents :one
+SELECT last_version::bigint AS last_version, last_txid::bigint AS last_txid, last_position::bigint AS last_position
+FROM ordo_replay(sqlc.arg(stream)::text, sqlc.arg(kind)::smallint, sqlc.arg(expected)::bigint, sqlc.arg(ids)::uuid[]);
+
+-- name: ReadStreamForwards :many
+SELECT sqlc.embed(events)
+FROM events
+WHERE stream_id = sqlc.arg(stream) AND version >= sqlc.arg(from_version)
+ORDER BY version
+LIMIT sqlc.arg(max_count);
+
+-- name: ReadStreamBackwards :many
+SELECT sqlc.embed(events)
+FROM events
+WHERE stream_id = sqlc.arg(stream) AND version <= sqlc.arg(from_version)
+ORDER BY version DESC
+LIMIT sqlc.arg(max_count);
+
+-- name: StreamVersion :one
+SELECT version FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1;
+
+-- ReadAll returns events after a position in (txid, position) order, but only
+-- those written by transactions older than the oldest one still running: an
+-- event of a running transaction, whatever its position, is never passed.
+-- name: ReadAll :many
+SELECT sqlc.embed(events)
+FROM events
+WHERE (txid, position) > (sqlc.arg(after_txid)::bigint, sqlc.arg(after_position)::bigint)
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND (cardinality(sqlc.arg(categories)::text[]) = 0 OR category = ANY(sqlc.arg(categories)::text[]))
+  AND (cardinality(sqlc.arg(types)::text[]) = 0 OR type = ANY(sqlc.arg(types)::text[]))
+ORDER BY txid, position
+LIMIT sqlc.arg(max_count);
+
+-- name: Head :one
+SELECT txid, position
+FROM events
+WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY txid DESC, position DESC
+LIMIT 1;
+
+-- name: Notify :exec
+SELECT pg_notify('ordo_events', '');
+
+-- name: LoadCheckpoint :one
+SELECT commit_pos, prepare_pos FROM checkpoints WHERE name = $1;
+
+-- name: SaveCheckpoint :exec
+INSERT INTO checkpoints (name, commit_pos, prepare_pos, updated_at)
+VALUES ($1, $2, $3, now())
+ON CONFLICT (name) DO UPDATE
+SET commit_pos = excluded.commit_pos, prepare_pos = excluded.prepare_pos, updated_at = excluded.updated_at;

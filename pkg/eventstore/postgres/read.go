@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/eventstore/postgres/db"
+)
+
+// maxRead caps one read, whatever limit the caller asks for.
+const maxRead = 10_000
+
+func clampLimit(limit int) int32 {
+	if limit <= 0 || limit > maxRead {
+		return maxRead
+	}
+	return int32(limit)
+}
+
+// ReadStream implements es.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, dir es.Direction, from int64, limit int) ([]es.Event, error) {
+	if err := es.ValidateStreamID(stream); err != nil {
+		return nil, err
+	}
+	var rows []db.Event
+	var err error
+	switch dir {
+	case es.Forwards:
+		rows, err = embedded(s.q.ReadStreamForwards(ctx, db.ReadStreamForwardsParams{Stream: stream, FromVersion: from, MaxCount: clampLimit(limit)}))
+	case es.Backwards:
+		if from < 0 {
+			from = 1<<63 - 1
+		}
+		rows, err = embedded(s.q.ReadStreamBackwards(ctx, db.ReadStreamBackwardsParams{Stream: stream, FromVersion: from, MaxCount: clampLimit(limit)}))
+	default:
+		return nil, es.Invalidf("read %s: unknown direction %d", stream, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	if len(rows) == 0 {
+		if _, err := s.q.StreamVersion(ctx, stream); errors.Is(err, pgx.ErrNoRows) {
+			return nil, fmt.Errorf("read %s: %w", stream, es.ErrStreamNotFound)
+		} else if err != nil {
+			return nil, fmt.Errorf("read %s: %w", stream, err)
+		}
+	}
+	return toEvents(rows)
+}
+
+// ReadAll implements es.Store.
+func (s *Store) ReadAll(ctx context.Context, from es.Position, f es.Filter, limit int) ([]es.Event, error) {
+	rows, err := embedded(s.q.ReadAll(ctx, db.ReadAllParams{
+		AfterTxid:     int64(from.Commit),
+		AfterPosition: int64(from.Prepare),
+		Categories:    nonNil(f.Categories),
+		Types:         nonNil(f.Types),
+		MaxCount:      clampLimit(limit),
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("read all after %s: %w", from, err)
+	}
+	return toEvents(rows)
+}
+
+// Head implements es.Store.
+func (s *Store) Head(ctx context.Context) (es.Position, error) {
+	row, err := s.q.Head(ctx)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return es.Start, nil
+	}
+	if err != nil {
+		return es.Start, fmt.Errorf("read head: %w", err)
+	}
+	return es.Position{Commit: uint64(row.Txid), Prepare: uint64(row.Position)}, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// embedded unwraps sqlc's one-field row structs, which all hold a db.Event.
+func embedded[R interface{ ~struct{ Event db.Event } }](rows []R, err error) ([]db.Event, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]db.Event, len(rows))
+	for i, r := range rows {
+		out[i] = struct{ Event db.Event }(r).Event
+	}
+	return out, nil
+}
+
+func toEvents(rows []db.Event) ([]es.Event, error) {
+	out := make([]es.Event, len(rows))
+	for i, r := range rows {
+		var md es.Metadata
+		if err := json.Unmarshal(r.Metadata, &md); err != nil {
+			return nil, fmt.Errorf("event %d of %s: metadata: %w", r.Version, r.StreamID, err)
+		}
+		out[i] = es.Event{
+			EventData: es.EventData{
+				ID:       es.UUID(r.EventID.Bytes),
+				Type:     r.Type,
+				Data:     json.RawMessage(r.Data),
+				Metadata: md,
+			},
+			StreamID:   r.StreamID,
+			Version:    r.Version,
+			Position:   es.Position{Commit: uint64(r.Txid), Prepare: uint64(r.Position)},
+			RecordedAt: r.RecordedAt.Time.UTC(),
+		}
+	}
+	return out, nil
+}

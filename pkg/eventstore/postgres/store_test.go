@@ -1,0 +1,69 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
+	"github.com/ordo-platform/ordo/pkg/eventstore/storetest"
+	"github.com/ordo-platform/ordo/pkg/testenv"
+)
+
+// newStore opens a store on a fresh database of its own.
+func newStore(t testing.TB) *postgres.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url := testenv.Database(t)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 40
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatalf("connect %s: %v", url, err)
+	}
+	if err := postgres.Migrate(pool); err != nil {
+		t.Fatal(err)
+	}
+	s := postgres.New(pool, postgres.Options{})
+	t.Cleanup(func() {
+		s.Close()
+		pool.Close()
+	})
+	return s
+}
+
+// appendSlow appends inside a transaction held open for delay before it
+// commits, so concurrent writers commit out of order.
+func appendSlow(ctx context.Context, st es.Store, stream string, exp es.ExpectedVersion, delay time.Duration, events ...es.EventData) (es.AppendResult, error) {
+	s := st.(*postgres.Store)
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		return es.AppendResult{}, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	res, err := s.AppendTx(ctx, tx, stream, exp, events...)
+	if err != nil {
+		return res, err
+	}
+	time.Sleep(delay)
+	if err := tx.Commit(ctx); err != nil {
+		return res, err
+	}
+	s.Committed()
+	return res, nil
+}
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		New:        func(t *testing.T) es.Store { return newStore(t) },
+		AppendSlow: appendSlow,
+		GapRounds:  20,
+	})
+}
