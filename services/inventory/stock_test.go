@@ -1,0 +1,239 @@
+package inventory
+
+import (
+	"errors"
+	"math/rand/v2"
+	"testing"
+)
+
+const sku = "MUG-STONE-350"
+
+func restocked(qty, onHand, avail int) StockRestocked {
+	return StockRestocked{SKU: sku, Quantity: qty, OnHand: onHand, Available: avail}
+}
+
+func reserved(order string, qty, onHand, avail int) StockReserved {
+	return StockReserved{SKU: sku, OrderID: order, Quantity: qty, OnHand: onHand, Available: avail}
+}
+
+func rejected(order string, qty, avail int) StockReservationRejected {
+	return StockReservationRejected{SKU: sku, OrderID: order, Quantity: qty, Available: avail}
+}
+
+func released(order string, qty, onHand, avail int) StockReleased {
+	return StockReleased{SKU: sku, OrderID: order, Quantity: qty, OnHand: onHand, Available: avail}
+}
+
+func committed(order string, qty, onHand, avail int) StockCommitted {
+	return StockCommitted{SKU: sku, OrderID: order, Quantity: qty, OnHand: onHand, Available: avail}
+}
+
+func expired(order string, qty, onHand, avail int) StockReservationExpired {
+	return StockReservationExpired{SKU: sku, OrderID: order, Quantity: qty, OnHand: onHand, Available: avail}
+}
+
+func restock(qty int) func(Stock) ([]any, error) {
+	return func(s Stock) ([]any, error) { return s.Restock(qty) }
+}
+
+func reserve(order string, qty int) func(Stock) ([]any, error) {
+	return func(s Stock) ([]any, error) { return s.Reserve(order, qty) }
+}
+
+func release(order string) func(Stock) ([]any, error) {
+	return func(s Stock) ([]any, error) { return s.Release(order) }
+}
+
+func commit(order string) func(Stock) ([]any, error) {
+	return func(s Stock) ([]any, error) { return s.Commit(order) }
+}
+
+func expire(order string) func(Stock) ([]any, error) {
+	return func(s Stock) ([]any, error) { return s.Expire(order) }
+}
+
+func TestRestock(t *testing.T) {
+	runScenarios(t, StockAggregate, sku, []scenario[Stock]{
+		{name: "adds to on hand", when: restock(5), then: []any{restocked(5, 5, 5)}},
+		{name: "keeps reservations", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7)},
+			when: restock(2), then: []any{restocked(2, 12, 9)}},
+		{name: "zero is invalid", when: restock(0), wantErr: ErrInvalid},
+		{name: "negative is invalid", when: restock(-1), wantErr: ErrInvalid},
+		{name: "above the per-restock limit is invalid", when: restock(MaxQuantity + 1), wantErr: ErrInvalid},
+		{name: "past the on-hand limit conflicts", given: []any{restocked(MaxOnHand, MaxOnHand, MaxOnHand)},
+			when: restock(1), wantErr: ErrConflict},
+	})
+}
+
+func TestRestockRejectsBadSKU(t *testing.T) {
+	for _, bad := range []string{"", "mug", "-MUG", "MUG 1", "MUG/1", string(make([]byte, 65))} {
+		if _, err := StockAggregate.Initial(bad).Restock(1); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Restock on SKU %q: error = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestSeed(t *testing.T) {
+	runScenarios(t, StockAggregate, sku, []scenario[Stock]{
+		{name: "first seed restocks", when: func(s Stock) ([]any, error) { return s.Seed(7) }, then: []any{restocked(7, 7, 7)}},
+		{name: "seeding again is a no-op", given: []any{restocked(7, 7, 7), reserved("o1", 7, 7, 0), committed("o1", 7, 0, 0)},
+			when: func(s Stock) ([]any, error) { return s.Seed(7) }},
+	})
+}
+
+func TestReserve(t *testing.T) {
+	runScenarios(t, StockAggregate, sku, []scenario[Stock]{
+		{name: "sets units aside", given: []any{restocked(10, 10, 10)},
+			when: reserve("o1", 3), then: []any{reserved("o1", 3, 10, 7)}},
+		{name: "may take everything available", given: []any{restocked(10, 10, 10), reserved("o1", 4, 10, 6)},
+			when: reserve("o2", 6), then: []any{reserved("o2", 6, 10, 0)}},
+		{name: "rejects more than available: stock never negative", given: []any{restocked(5, 5, 5), reserved("o1", 3, 5, 2)},
+			when: reserve("o2", 3), then: []any{rejected("o2", 3, 2)}},
+		{name: "rejects when never stocked", when: reserve("o1", 1), then: []any{rejected("o1", 1, 0)}},
+		{name: "duplicate is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7)},
+			when: reserve("o1", 3)},
+		{name: "duplicate with another quantity conflicts", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7)},
+			when: reserve("o1", 4), wantErr: ErrConflict},
+		{name: "after a rejection the first answer stands", given: []any{rejected("o1", 3, 0), restocked(10, 10, 10)},
+			when: reserve("o1", 3)},
+		{name: "after a release barrier is a no-op", given: []any{restocked(10, 10, 10), released("o1", 0, 10, 10)},
+			when: reserve("o1", 3)},
+		{name: "after an expiry barrier is a no-op", given: []any{restocked(10, 10, 10), expired("o1", 0, 10, 10)},
+			when: reserve("o1", 3)},
+		{name: "after a release of a reservation is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), released("o1", 3, 10, 10)},
+			when: reserve("o1", 3)},
+		{name: "after commit is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), committed("o1", 3, 7, 7)},
+			when: reserve("o1", 3)},
+		{name: "zero quantity is invalid", given: []any{restocked(10, 10, 10)}, when: reserve("o1", 0), wantErr: ErrInvalid},
+		{name: "huge quantity is invalid", when: reserve("o1", MaxQuantity+1), wantErr: ErrInvalid},
+		{name: "empty order id is invalid", given: []any{restocked(10, 10, 10)}, when: reserve("", 1), wantErr: ErrInvalid},
+	})
+}
+
+func TestRelease(t *testing.T) {
+	runScenarios(t, StockAggregate, sku, []scenario[Stock]{
+		{name: "gives reserved units back", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7)},
+			when: release("o1"), then: []any{released("o1", 3, 10, 10)}},
+		{name: "before any reserve records a barrier", given: []any{restocked(10, 10, 10)},
+			when: release("o1"), then: []any{released("o1", 0, 10, 10)}},
+		{name: "twice is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), released("o1", 3, 10, 10)},
+			when: release("o1")},
+		{name: "after a rejection succeeds with nothing to undo", given: []any{rejected("o1", 3, 0)},
+			when: release("o1")},
+		{name: "after expiry is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), expired("o1", 3, 10, 10)},
+			when: release("o1")},
+		{name: "after commit conflicts", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), committed("o1", 3, 7, 7)},
+			when: release("o1"), wantErr: ErrConflict},
+		{name: "empty order id is invalid", when: release(""), wantErr: ErrInvalid},
+	})
+}
+
+func TestCommit(t *testing.T) {
+	runScenarios(t, StockAggregate, sku, []scenario[Stock]{
+		{name: "reserved units leave on hand", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7)},
+			when: commit("o1"), then: []any{committed("o1", 3, 7, 7)}},
+		{name: "twice is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), committed("o1", 3, 7, 7)},
+			when: commit("o1")},
+		{name: "without a reservation conflicts", given: []any{restocked(10, 10, 10)},
+			when: commit("o1"), wantErr: ErrConflict},
+		{name: "after a release conflicts", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), released("o1", 3, 10, 10)},
+			when: commit("o1"), wantErr: ErrConflict},
+		{name: "after a rejection conflicts", given: []any{rejected("o1", 3, 0)},
+			when: commit("o1"), wantErr: ErrConflict},
+		{name: "after expiry conflicts", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), expired("o1", 3, 10, 10)},
+			when: commit("o1"), wantErr: ErrConflict},
+		{name: "empty order id is invalid", when: commit(""), wantErr: ErrInvalid},
+	})
+}
+
+func TestExpire(t *testing.T) {
+	runScenarios(t, StockAggregate, sku, []scenario[Stock]{
+		{name: "gives reserved units back", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7)},
+			when: expire("o1"), then: []any{expired("o1", 3, 10, 10)}},
+		{name: "before any reserve records a barrier", given: []any{restocked(10, 10, 10)},
+			when: expire("o1"), then: []any{expired("o1", 0, 10, 10)}},
+		{name: "twice is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), expired("o1", 3, 10, 10)},
+			when: expire("o1")},
+		{name: "after commit is a no-op: the deadline lost the race", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), committed("o1", 3, 7, 7)},
+			when: expire("o1")},
+		{name: "after release is a no-op", given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), released("o1", 3, 10, 10)},
+			when: expire("o1")},
+		{name: "after a rejection is a no-op", given: []any{rejected("o1", 3, 0)},
+			when: expire("o1")},
+		{name: "empty order id is invalid", when: expire(""), wantErr: ErrInvalid},
+	})
+}
+
+func TestStockState(t *testing.T) {
+	s := fold(StockAggregate.Initial(sku), restocked(10, 10, 10), reserved("o1", 3, 10, 7), reserved("o2", 2, 10, 5), committed("o1", 3, 7, 5))
+	if s.OnHand != 7 || s.Reserved != 2 || s.Available() != 5 {
+		t.Errorf("on hand %d, reserved %d, available %d; want 7, 2, 5", s.OnHand, s.Reserved, s.Available())
+	}
+	if r, ok := s.Reservation("o1"); !ok || r != (Reservation{Quantity: 3, Status: Committed}) {
+		t.Errorf("Reservation(o1) = %+v, %v", r, ok)
+	}
+	if _, ok := s.Reservation("o3"); ok {
+		t.Error("Reservation(o3) found, want none")
+	}
+}
+
+func TestApplyStockIsPure(t *testing.T) {
+	before := fold(StockAggregate.Initial(sku), restocked(10, 10, 10), reserved("o1", 3, 10, 7))
+	_ = StockAggregate.Apply(before, reserved("o2", 2, 10, 5))
+	if _, ok := before.Reservation("o2"); ok || before.Reserved != 3 {
+		t.Errorf("Apply changed the state it was given: %+v", before)
+	}
+}
+
+// TestStockInvariants drives random commands, including duplicates and
+// compensations out of order, and checks after each step that stock never
+// goes negative and on hand equals restocks minus committed sales.
+func TestStockInvariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	orders := []string{"o1", "o2", "o3", "o4", "o5", "o6"}
+	s := StockAggregate.Initial(sku)
+	restockedUnits, committedUnits := 0, 0
+	for step := range 2000 {
+		order := orders[rng.IntN(len(orders))]
+		var events []any
+		var err error
+		switch rng.IntN(5) {
+		case 0:
+			events, err = s.Restock(1 + rng.IntN(3))
+		case 1:
+			events, err = s.Reserve(order, 1+rng.IntN(4))
+		case 2:
+			events, err = s.Release(order)
+		case 3:
+			events, err = s.Commit(order)
+		case 4:
+			events, err = s.Expire(order)
+		}
+		if err != nil && !errors.Is(err, ErrConflict) {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		for _, e := range events {
+			switch e := e.(type) {
+			case StockRestocked:
+				restockedUnits += e.Quantity
+			case StockCommitted:
+				committedUnits += e.Quantity
+			}
+			s = StockAggregate.Apply(s, e)
+		}
+		if s.OnHand < 0 || s.Available() < 0 || s.Reserved < 0 || s.OnHand != restockedUnits-committedUnits {
+			t.Fatalf("step %d: on hand %d, reserved %d, available %d; restocked %d, committed %d",
+				step, s.OnHand, s.Reserved, s.Available(), restockedUnits, committedUnits)
+		}
+		if step%50 == 0 { // fresh orders, so reservations keep happening
+			orders = append(orders[1:], orders[0]+"x")
+		}
+	}
+}
+
+func fold(s Stock, events ...any) Stock {
+	for _, e := range events {
+		s = StockAggregate.Apply(s, e)
+	}
+	return s
+}
