@@ -1,0 +1,71 @@
+package config_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordo-platform/ordo/pkg/config"
+)
+
+type settings struct {
+	Addr    string
+	DB      string
+	Key     string
+	Workers int
+	Timeout time.Duration
+	Debug   bool
+	Rate    float64
+}
+
+func load(env map[string]string, args ...string) (*settings, *config.Loader, error) {
+	var s settings
+	l := config.New("svc", "ORDO_SVC_", func(k string) string { return env[k] })
+	l.SetOutput(&bytes.Buffer{})
+	l.String(&s.Addr, "http-addr", "127.0.0.1:8081", "listen address")
+	l.String(&s.DB, "database-url", "postgres://u@h/db", "event store")
+	l.Secret(&s.Key, "signing-key", "dev", "key")
+	l.Int(&s.Workers, "workers", 4, "workers")
+	l.Duration(&s.Timeout, "timeout", 2*time.Second, "timeout")
+	l.Bool(&s.Debug, "debug", false, "debug")
+	l.Float(&s.Rate, "rate", 0.5, "rate")
+	return &s, l, l.Parse(args)
+}
+
+func TestPrecedence(t *testing.T) {
+	s, _, err := load(map[string]string{"ORDO_SVC_HTTP_ADDR": ":9", "ORDO_SVC_WORKERS": "8", "ORDO_SVC_TIMEOUT": "5s"}, "-workers=16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := settings{Addr: ":9", DB: "postgres://u@h/db", Key: "dev", Workers: 16, Timeout: 5 * time.Second, Rate: 0.5}
+	if *s != want {
+		t.Fatalf("got %+v, want %+v", *s, want)
+	}
+}
+
+func TestBadEnvironment(t *testing.T) {
+	_, _, err := load(map[string]string{"ORDO_SVC_WORKERS": "many", "ORDO_SVC_TIMEOUT": "soon"})
+	if err == nil || !strings.Contains(err.Error(), "ORDO_SVC_WORKERS") || !strings.Contains(err.Error(), "ORDO_SVC_TIMEOUT") {
+		t.Fatalf("got %v, want both bad variables named", err)
+	}
+	if _, _, err := load(nil, "--help"); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	_, l, err := load(map[string]string{"ORDO_SVC_SIGNING_KEY": "hunter2", "ORDO_SVC_DATABASE_URL": "postgres://ordo:pw@db/ordo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "settings", l)
+	out := buf.String()
+	if strings.Contains(out, "hunter2") || strings.Contains(out, ":pw@") || !strings.Contains(out, "ordo:****@db") {
+		t.Fatalf("secrets not masked: %s", out)
+	}
+}

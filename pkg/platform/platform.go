@@ -1,0 +1,53 @@
+// Package platform opens what every ordo service stands on: the event store
+// chosen by its URL (PostgreSQL by default, KurrentDB for esdb:// and
+// kurrentdb:// URLs) and Redis.
+package platform
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/eventstore/kurrent"
+	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
+)
+
+// Defaults that work on a developer machine.
+const (
+	DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/ordo?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:6379/0"
+)
+
+// OpenStore opens the event store at url and returns it with its closer.
+// A PostgreSQL store is migrated on open.
+func OpenStore(ctx context.Context, url string, log *slog.Logger) (es.Store, func(), error) {
+	if kurrent.IsURL(url) {
+		s, err := kurrent.Open(ctx, url, kurrent.Options{Logger: log})
+		if err != nil {
+			return nil, nil, fmt.Errorf("open KurrentDB event store: %w", err)
+		}
+		return s, func() { _ = s.Close() }, nil
+	}
+	s, err := postgres.Open(ctx, url, postgres.Options{Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.Close, nil
+}
+
+// OpenRedis connects to Redis at url and checks that it answers.
+func OpenRedis(ctx context.Context, url string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("redis url: %w", err)
+	}
+	rdb := redis.NewClient(opts)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("connect redis at %s: %w", opts.Addr, err)
+	}
+	return rdb, nil
+}
