@@ -151,7 +151,7 @@ func TestRepositoryIdentified(t *testing.T) {
 // with optimistic concurrency. interfere > 0 makes that many appends lose a
 // race to a phantom writer.
 type fakeStore struct {
-	es.Store // ReadAll, Subscribe and Head are not used by repositories
+	es.Store  // ReadAll, Subscribe and Head are not used by repositories
 	mu        sync.Mutex
 	streams   map[string][]es.Event
 	interfere int

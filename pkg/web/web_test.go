@@ -57,22 +57,21 @@ func server(t *testing.T) *echo.Echo {
 	return e
 }
 
-func do(t *testing.T, e *echo.Echo, method, path, ctype, body string) (*http.Response, web.Problem) {
+func do(t *testing.T, e *echo.Echo, method, path, ctype, body string) (*httptest.ResponseRecorder, web.Problem) {
 	t.Helper()
-	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req := httptest.NewRequestWithContext(context.Background(), method, path, strings.NewReader(body))
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, req)
-	res := rec.Result()
 	var p web.Problem
-	if res.Header.Get("Content-Type") == web.ContentTypeProblem {
+	if rec.Header().Get("Content-Type") == web.ContentTypeProblem {
 		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
 			t.Fatalf("problem body %q: %v", rec.Body.String(), err)
 		}
 	}
-	return res, p
+	return rec, p
 }
 
 func TestProblems(t *testing.T) {
@@ -101,8 +100,8 @@ func TestProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, p := do(t, e, tt.method, tt.path, tt.ctype, tt.body)
-			if res.StatusCode != tt.status || p.Status != tt.status {
-				t.Fatalf("status %d (problem %d), want %d", res.StatusCode, p.Status, tt.status)
+			if res.Code != tt.status || p.Status != tt.status {
+				t.Fatalf("status %d (problem %d), want %d", res.Code, p.Status, tt.status)
 			}
 			if p.Type != web.ProblemTypeBase+tt.typ || !strings.Contains(p.Detail, tt.detail) || p.Title == "" {
 				t.Fatalf("problem %+v, want type %s and detail containing %q", p, tt.typ, tt.detail)
@@ -112,24 +111,24 @@ func TestProblems(t *testing.T) {
 			}
 		})
 	}
-	if res, _ := do(t, e, "GET", "/read?min_position=6.1", "", ""); res.Header.Get("Retry-After") != "1" {
+	if res, _ := do(t, e, "GET", "/read?min_position=6.1", "", ""); res.Header().Get("Retry-After") != "1" {
 		t.Error("not-caught-up answer has no Retry-After")
 	}
-	if res, _ := do(t, e, "GET", "/read?min_position=5.9", "", ""); res.StatusCode != 200 {
-		t.Errorf("caught-up read: status %d", res.StatusCode)
+	if res, _ := do(t, e, "GET", "/read?min_position=5.9", "", ""); res.Code != 200 {
+		t.Errorf("caught-up read: status %d", res.Code)
 	}
-	if res, _ := do(t, e, "POST", "/lines", "application/json; charset=utf-8", `{"sku":"A","quantity":2}`); res.StatusCode != 201 {
-		t.Errorf("good body: status %d", res.StatusCode)
+	if res, _ := do(t, e, "POST", "/lines", "application/json; charset=utf-8", `{"sku":"A","quantity":2}`); res.Code != 201 {
+		t.Errorf("good body: status %d", res.Code)
 	}
 }
 
 func TestHealth(t *testing.T) {
 	e := server(t)
-	if res, _ := do(t, e, "GET", "/healthz", "", ""); res.StatusCode != 200 {
-		t.Errorf("healthz %d", res.StatusCode)
+	if res, _ := do(t, e, "GET", "/healthz", "", ""); res.Code != 200 {
+		t.Errorf("healthz %d", res.Code)
 	}
-	if res, _ := do(t, e, "GET", "/readyz", "", ""); res.StatusCode != 503 {
-		t.Errorf("readyz with a failing check: %d, want 503", res.StatusCode)
+	if res, _ := do(t, e, "GET", "/readyz", "", ""); res.Code != 503 {
+		t.Errorf("readyz with a failing check: %d, want 503", res.Code)
 	}
 }
 

@@ -33,12 +33,13 @@ func (c Checkpoints) Load(ctx context.Context, name string) (es.Position, error)
 	if err != nil {
 		return es.Start, fmt.Errorf("load checkpoint %s: %w", name, err)
 	}
-	return es.Position{Commit: uint64(row.CommitPos), Prepare: uint64(row.PreparePos)}, nil
+	return toPosition(row.CommitPos, row.PreparePos), nil
 }
 
 // Save implements es.Checkpoints.
 func (c Checkpoints) Save(ctx context.Context, name string, p es.Position) error {
-	err := c.q.SaveCheckpoint(ctx, db.SaveCheckpointParams{Name: name, CommitPos: int64(p.Commit), PreparePos: int64(p.Prepare)})
+	commit, prepare := fromPosition(p)
+	err := c.q.SaveCheckpoint(ctx, db.SaveCheckpointParams{Name: name, CommitPos: commit, PreparePos: prepare})
 	if err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", name, err)
 	}

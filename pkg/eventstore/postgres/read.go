@@ -55,9 +55,10 @@ func (s *Store) ReadStream(ctx context.Context, stream string, dir es.Direction,
 
 // ReadAll implements es.Store.
 func (s *Store) ReadAll(ctx context.Context, from es.Position, f es.Filter, limit int) ([]es.Event, error) {
+	txid, position := fromPosition(from)
 	rows, err := embedded(s.q.ReadAll(ctx, db.ReadAllParams{
-		AfterTxid:     int64(from.Commit),
-		AfterPosition: int64(from.Prepare),
+		AfterTxid:     txid,
+		AfterPosition: position,
 		Categories:    nonNil(f.Categories),
 		Types:         nonNil(f.Types),
 		MaxCount:      clampLimit(limit),
@@ -77,7 +78,7 @@ func (s *Store) Head(ctx context.Context) (es.Position, error) {
 	if err != nil {
 		return es.Start, fmt.Errorf("read head: %w", err)
 	}
-	return es.Position{Commit: uint64(row.Txid), Prepare: uint64(row.Position)}, nil
+	return toPosition(row.Txid, row.Position), nil
 }
 
 func nonNil(s []string) []string {
@@ -115,7 +116,7 @@ func toEvents(rows []db.Event) ([]es.Event, error) {
 			},
 			StreamID:   r.StreamID,
 			Version:    r.Version,
-			Position:   es.Position{Commit: uint64(r.Txid), Prepare: uint64(r.Position)},
+			Position:   toPosition(r.Txid, r.Position),
 			RecordedAt: r.RecordedAt.Time.UTC(),
 		}
 	}

@@ -175,7 +175,20 @@ func (s *Store) append(ctx context.Context, q *db.Queries, stream string, expect
 }
 
 func result(version, txid, position int64) es.AppendResult {
-	return es.AppendResult{Version: version, Position: es.Position{Commit: uint64(txid), Prepare: uint64(position)}}
+	return es.AppendResult{Version: version, Position: toPosition(txid, position)}
+}
+
+// toPosition makes a Position of the (txid, position) columns, both
+// non-negative bigints.
+func toPosition(txid, position int64) es.Position {
+	return es.Position{Commit: uint64(txid), Prepare: uint64(position)} //nolint:gosec // columns are never negative
+}
+
+// fromPosition is toPosition's inverse; parts beyond the bigint range (no
+// PostgreSQL position has them) saturate, which keeps the order.
+func fromPosition(p es.Position) (txid, position int64) {
+	const maxInt = 1<<63 - 1
+	return int64(min(p.Commit, maxInt)), int64(min(p.Prepare, maxInt)) //nolint:gosec // clamped above
 }
 
 func appendParams(stream string, expected es.ExpectedVersion, events []es.EventData) (db.AppendEventsParams, error) {
@@ -219,15 +232,15 @@ func isUniqueViolation(err error) bool {
 func appendError(stream string, expected es.ExpectedVersion, err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		switch {
-		case pe.Code == "OR001":
+		switch pe.Code {
+		case "OR001":
 			actual, _ := strconv.ParseInt(pe.Detail, 10, 64)
 			return &es.ConcurrencyError{Stream: stream, Expected: expected, Actual: actual}
-		case pe.Code == "23505":
+		case "23505":
 			// Inside a caller's transaction the unique key is the only check
 			// left (the transaction is aborted, so the version is unknown).
 			return &es.ConcurrencyError{Stream: stream, Expected: expected, Actual: -1}
-		case pe.Code == "22P05" || pe.Code == "22P02" || pe.Code == "54000":
+		case "22P05", "22P02", "54000":
 			// Untranslatable character or bad JSON text that json.Valid
 			// accepted (PostgreSQL rejects \u0000 in jsonb), or too large.
 			return es.Invalidf("append to %s: %s", stream, pe.Message)
