@@ -1,0 +1,110 @@
+package projection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+)
+
+// ErrNotCaughtUp means the projection did not reach the wanted position
+// before the caller's deadline. HTTP handlers map it to "try again".
+var ErrNotCaughtUp = errors.New("projection has not caught up")
+
+// MaxLagCount caps how many pending events Lag counts, so a projection far
+// behind costs one bounded read to measure.
+const MaxLagCount = 10_000
+
+// LagReport says how far a projection is behind its store.
+type LagReport struct {
+	// Checkpoint is the current key space's checkpoint.
+	Checkpoint es.Position
+	// Head is the store's last visible event.
+	Head es.Position
+	// Events is how many events the projection still has to apply: those
+	// after Checkpoint that its filter matches, counted up to MaxLagCount.
+	// It is 0 when caught up even if Head is past Checkpoint, because
+	// events the filter drops never move the checkpoint.
+	Events int
+}
+
+// Lag measures how far the projection is behind the store. It reads the
+// checkpoint from Redis, so it also reports on Runners in other processes.
+func (r *Runner) Lag(ctx context.Context) (LagReport, error) {
+	cp, err := r.liveCheckpoint(ctx)
+	if err != nil {
+		return LagReport{}, err
+	}
+	head, err := r.store.Head(ctx)
+	if err != nil {
+		return LagReport{}, fmt.Errorf("lag of %s: %w", r.proj.Name, err)
+	}
+	pending, err := r.store.ReadAll(ctx, cp, r.proj.Filter, MaxLagCount)
+	if err != nil {
+		return LagReport{}, fmt.Errorf("lag of %s: %w", r.proj.Name, err)
+	}
+	return LagReport{Checkpoint: cp, Head: head, Events: len(pending)}, nil
+}
+
+// WaitFor blocks until the model readers see reflects every event up to pos
+// (a position a write returned), or ctx ends; then it returns an error that
+// is both ErrNotCaughtUp and ctx's error. Give ctx a short deadline: it is
+// how long a read is willing to wait for its own write.
+func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
+	tick := time.NewTicker(r.opts.PollInterval)
+	defer tick.Stop()
+	for {
+		wake := r.wake()
+		cp, err := r.liveCheckpoint(ctx)
+		if err == nil {
+			var ok bool
+			if ok, err = r.reached(ctx, cp, pos); ok {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("%w: want %s: %w (last error: %v)", ErrNotCaughtUp, pos, ctx.Err(), err)
+			}
+			return fmt.Errorf("%w: at %s, want %s: %w", ErrNotCaughtUp, cp, pos, ctx.Err())
+		case <-wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// reached reports whether a model at checkpoint cp reflects everything up to
+// pos. The checkpoint only moves on events the filter matches, so it may
+// stay below pos for good when pos's own event is not one of them; then the
+// model has reached pos once pos is visible and no matching event lies in
+// (cp, pos].
+func (r *Runner) reached(ctx context.Context, cp, pos es.Position) (bool, error) {
+	if pos.Compare(cp) <= 0 {
+		return true, nil
+	}
+	head, err := r.store.Head(ctx)
+	if err != nil || head.Less(pos) {
+		return false, err
+	}
+	next, err := r.store.ReadAll(ctx, cp, r.proj.Filter, 1)
+	if err != nil {
+		return false, err
+	}
+	return len(next) == 0 || pos.Less(next[0].Position), nil
+}
+
+// liveCheckpoint reads the checkpoint of the space readers currently see.
+func (r *Runner) liveCheckpoint(ctx context.Context) (es.Position, error) {
+	sp, err := r.Keys(ctx)
+	if err != nil {
+		return es.Start, err
+	}
+	cp, err := loadCheckpoint(ctx, r.rdb, sp)
+	if err == nil {
+		r.observe(cp)
+	}
+	return cp, err
+}
