@@ -1,0 +1,98 @@
+// Command inventory serves the ordo inventory service: the product catalog
+// and stock per SKU. On start it seeds the demo catalog (once, however many
+// instances start), then runs the catalog projection and the HTTP API until
+// SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ordo-platform/ordo/pkg/config"
+	"github.com/ordo-platform/ordo/pkg/platform"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "inventory:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is every setting of the binary.
+type Config struct {
+	HTTPAddr       string
+	DatabaseURL    string
+	RedisURL       string
+	RedisPrefix    string
+	IdentitySecret string
+	LogLevel       string
+	LogFormat      string
+	BodyLimit      string
+	Retries        int
+	SeedTimeout    time.Duration
+}
+
+// loadConfig reads flags and ORDO_INVENTORY_* variables. It returns
+// flag.ErrHelp after printing usage for --help.
+func loadConfig(args []string, getenv func(string) string, out io.Writer) (Config, *config.Loader, error) {
+	var cfg Config
+	l := config.New("inventory", "ORDO_INVENTORY_", getenv)
+	l.SetOutput(out)
+	l.String(&cfg.HTTPAddr, "http-addr", "127.0.0.1:8082", "address the HTTP API listens on")
+	l.String(&cfg.DatabaseURL, "database-url", platform.DefaultDatabaseURL, "event store URL (postgres://, or esdb:// / kurrentdb://); a password in it is masked in logs")
+	l.String(&cfg.RedisURL, "redis-url", platform.DefaultRedisURL, "Redis URL for the read models")
+	l.String(&cfg.RedisPrefix, "redis-prefix", "ordo:inventory:", "prefix of every Redis key this service writes")
+	l.Secret(&cfg.IdentitySecret, "identity-secret", "ordo-dev-identity-secret", "HMAC secret the gateway signs Ordo-Identity with")
+	l.String(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	l.String(&cfg.LogFormat, "log-format", "json", "json or text")
+	l.String(&cfg.BodyLimit, "body-limit", "16K", "largest request body accepted (413 above)")
+	l.Int(&cfg.Retries, "retries", 10, "how often a command is retried after a concurrency conflict")
+	l.Duration(&cfg.SeedTimeout, "seed-timeout", 30*time.Second, "how long seeding the catalog may take at start")
+	if err := l.Parse(args); err != nil {
+		return cfg, l, err
+	}
+	return cfg, l, nil
+}
+
+func newLogger(cfg Config, out io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, fmt.Errorf("log-level %q: %w", cfg.LogLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch cfg.LogFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(out, opts)).With("service", "inventory"), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(out, opts)).With("service", "inventory"), nil
+	}
+	return nil, fmt.Errorf("log-format %q: want json or text", cfg.LogFormat)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	cfg, l, err := loadConfig(args, getenv, out)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, out)
+	if err != nil {
+		return err
+	}
+	log.Info("config", "config", l)
+	return serve(ctx, cfg, log)
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/projection"
+	"github.com/ordo-platform/ordo/pkg/web"
+
+	"github.com/ordo-platform/ordo/services/inventory"
+	"github.com/ordo-platform/ordo/services/inventory/internal/app"
+	"github.com/ordo-platform/ordo/services/inventory/internal/httpapi"
+	"github.com/ordo-platform/ordo/services/inventory/internal/readmodel"
+)
+
+// serve opens the clients, seeds, and runs the projection and the HTTP API
+// until ctx ends. Deferred steps run in reverse: HTTP has stopped when
+// serve's last line returns, then the projection stops, then Redis and the
+// store close.
+func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
+	store, closeStore, err := platform.OpenStore(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	rdb, err := platform.OpenRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rdb.Close() }()
+
+	svc := app.New(store, app.Options{Retries: cfg.Retries})
+	if err := seed(ctx, svc, cfg.SeedTimeout, log); err != nil {
+		return err
+	}
+	runner, err := projection.New(store, rdb, readmodel.Projection(), projection.Options{Prefix: cfg.RedisPrefix, Log: log})
+	if err != nil {
+		return err
+	}
+	var running atomic.Bool
+	stopProjection := startProjection(runner, &running, log)
+	defer stopProjection()
+
+	e := httpapi.New(httpapi.Config{
+		App:            svc,
+		Catalog:        readmodel.NewCatalog(rdb, cfg.RedisPrefix),
+		Waiter:         runner,
+		IdentitySecret: []byte(cfg.IdentitySecret),
+		BodyLimit:      cfg.BodyLimit,
+		Log:            log,
+		Checks:         checks(store, rdb, &running),
+	})
+	return web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
+}
+
+func seed(ctx context.Context, svc *app.Service, timeout time.Duration, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pos, err := svc.Seed(ctx, inventory.DefaultCatalog())
+	if err != nil {
+		return fmt.Errorf("seed catalog: %w", err)
+	}
+	log.Info("catalog seeded", "products", len(inventory.DefaultCatalog()), "position", pos.String())
+	return nil
+}
+
+// startProjection runs the catalog projection in the background, starting
+// it again after a failure (Redis or the store briefly gone) with a capped
+// backoff. The returned func stops it and waits.
+func startProjection(runner *projection.Runner, running *atomic.Bool, log *slog.Logger) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		backoff := 100 * time.Millisecond
+		for ctx.Err() == nil {
+			running.Store(true)
+			started := time.Now()
+			err := runner.Run(ctx)
+			running.Store(false)
+			if ctx.Err() != nil {
+				return
+			}
+			if time.Since(started) > time.Minute {
+				backoff = 100 * time.Millisecond // it ran well; this is a new failure
+			}
+			log.Error("catalog projection stopped; restarting", "err", err, "in", backoff)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		runner.Close()
+	}
+}
+
+func checks(store es.Store, rdb *redis.Client, running *atomic.Bool) []web.Check {
+	return []web.Check{
+		{Name: "event-store", Run: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
+		{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		{Name: "projection", Run: func(context.Context) error {
+			if !running.Load() {
+				return errors.New("catalog projection is not running")
+			}
+			return nil
+		}},
+	}
+}
