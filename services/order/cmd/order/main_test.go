@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ordo-platform/ordo/pkg/testenv"
+)
+
+// TestRunServesAndShutsDown starts the real binary's run on a free port,
+// checks it is healthy and ready, and that cancelling it shuts it down.
+func TestRunServesAndShutsDown(t *testing.T) {
+	dbURL := testenv.Database(t)
+	_, prefix := testenv.Redis(t)
+	env := map[string]string{
+		"ORDO_ORDER_DATABASE_URL": dbURL,
+		"ORDO_ORDER_REDIS_PREFIX": prefix,
+	}
+	if u := testenvRedisURL(); u != "" {
+		env["ORDO_ORDER_REDIS_URL"] = u
+	}
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--http-addr", "127.0.0.1:0", "--log-level", "debug"}, func(k string) string { return env[k] }, pw)
+		pw.Close()
+	}()
+	addr := waitListening(t, pr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+
+	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml"} {
+		waitStatus(t, "http://"+addr+path, http.StatusOK)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+func TestRunHelpAndBadConfig(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	if !strings.Contains(out.String(), "ORDO_ORDER_HTTP_ADDR") {
+		t.Errorf("usage does not name the environment variables:\n%s", out.String())
+	}
+	bad := map[string]string{"ORDO_ORDER_PRICE_SETTLE": "soon"}
+	if err := run(context.Background(), nil, func(k string) string { return bad[k] }, io.Discard); err == nil {
+		t.Fatal("a malformed duration was accepted")
+	}
+	if err := run(context.Background(), []string{"--log-format", "xml"}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Fatal("log-format xml was accepted")
+	}
+}
+
+// testenvRedisURL passes the Redis testenv uses on to the binary.
+func testenvRedisURL() string { return os.Getenv("ORDO_REDIS_URL") }
+
+// waitListening reads run's JSON log until the "listening" line.
+func waitListening(t *testing.T, r io.Reader) string {
+	t.Helper()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			var rec struct{ Msg, Addr string }
+			if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
+				lines <- rec.Addr
+				return
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case addr, ok := <-lines:
+		if !ok {
+			t.Fatal("run exited before listening")
+		}
+		return addr
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not start listening")
+	}
+	return ""
+}
+
+func waitStatus(t *testing.T, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode == want {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v, status %v; want %d", url, err, res, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/projection"
+	"github.com/ordo-platform/ordo/pkg/web"
+	"github.com/ordo-platform/ordo/services/inventory"
+	"github.com/ordo-platform/ordo/services/order"
+	"github.com/ordo-platform/ordo/services/order/internal/app"
+	"github.com/ordo-platform/ordo/services/order/internal/httpapi"
+	"github.com/ordo-platform/ordo/services/order/internal/readmodel"
+)
+
+// run starts the service and blocks until ctx ends, then shuts down in
+// reverse order: HTTP, projections, clients.
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	cfg, loader, err := loadConfig(args, getenv, out)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg, out)
+	if err != nil {
+		return err
+	}
+	log.Info("config", "config", loader)
+
+	store, closeStore, err := platform.OpenStore(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	rdb, err := platform.OpenRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rdb.Close() }()
+
+	reg := es.NewRegistry()
+	order.Register(reg)
+	inventory.Register(reg)
+	popts := projection.Options{Prefix: cfg.RedisPrefix, Log: log}
+	prices, err := projection.New(store, rdb, readmodel.Prices(reg), popts)
+	if err != nil {
+		return err
+	}
+	orders, err := projection.New(store, rdb, readmodel.Orders(reg), popts)
+	if err != nil {
+		return err
+	}
+
+	projCtx, stopProjections := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	supervisors := []*supervisor{{name: readmodel.PricesName, runner: prices, log: log}, {name: readmodel.OrdersName, runner: orders, log: log}}
+	for _, s := range supervisors {
+		wg.Go(func() { s.run(projCtx) })
+	}
+	defer func() {
+		stopProjections()
+		wg.Wait()
+		prices.Close()
+		orders.Close()
+	}()
+
+	e := httpapi.New(httpapi.Config{
+		App:            app.New(store, reg, readmodel.NewCatalog(rdb, cfg.RedisPrefix, store, prices, cfg.PriceSettle)),
+		Orders:         readmodel.NewOrderReader(rdb, cfg.RedisPrefix),
+		Waiter:         orders,
+		IdentitySecret: []byte(cfg.IdentitySecret),
+		BodyLimit:      cfg.BodyLimit,
+		Log:            log,
+		Checks:         checks(store, rdb, supervisors),
+	})
+	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
+	log.Info("shutting down", "err", err)
+	return err
+}
+
+func checks(store es.Store, rdb *redis.Client, sups []*supervisor) []web.Check {
+	cs := []web.Check{
+		{Name: "event-store", Run: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
+		{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+	}
+	for _, s := range sups {
+		cs = append(cs, web.Check{Name: "projection-" + s.name, Run: func(context.Context) error {
+			if !s.running.Load() {
+				return errors.New("not running; restarting after an error")
+			}
+			return nil
+		}})
+	}
+	return cs
+}
+
+// supervisor keeps a projection running: when Run fails (Redis or the
+// store went away) it logs and starts it again after a growing pause.
+// The checkpoint lives in Redis, so a restart resumes where it stopped.
+type supervisor struct {
+	name    string
+	runner  *projection.Runner
+	log     *slog.Logger
+	running atomic.Bool
+}
+
+func (s *supervisor) run(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for {
+		s.running.Store(true)
+		started := time.Now()
+		err := s.runner.Run(ctx)
+		s.running.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Since(started) > time.Minute {
+			backoff = 100 * time.Millisecond
+		}
+		s.log.Error("projection stopped; restarting", "projection", s.name, "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
