@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/web"
+	"github.com/ordo-platform/ordo/services/payment"
+	"github.com/ordo-platform/ordo/services/payment/internal/app"
+	"github.com/ordo-platform/ordo/services/payment/internal/httpapi"
+	"github.com/ordo-platform/ordo/services/payment/internal/provider"
+	"github.com/ordo-platform/ordo/services/payment/internal/readmodel"
+)
+
+// run starts the service and serves until ctx ends; then it shuts down in
+// reverse order: HTTP, then the projection and the reconciler, then clients.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, l, err := load(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	log.Info("config", "settings", l)
+
+	store, closeStore, err := platform.OpenStore(ctx, cfg.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	rdb, err := platform.OpenRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = rdb.Close() }()
+	prov, err := provider.New(cfg.ProviderURL, provider.Options{
+		Timeout: cfg.ProviderTimeout, Attempts: cfg.ProviderTries,
+		BreakerFailures: uint32(cfg.BreakerFailures), BreakerOpenFor: cfg.BreakerOpenFor,
+	})
+	if err != nil {
+		return err
+	}
+
+	registry := es.NewRegistry()
+	payment.Register(registry)
+	svc := app.New(store, registry, prov, log)
+	runner, err := readmodel.New(store, rdb, registry, cfg.RedisPrefix, log)
+	if err != nil {
+		return err
+	}
+	reader := readmodel.NewReader(rdb, cfg.RedisPrefix)
+
+	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBg()
+	var wg sync.WaitGroup
+	projErr := background(bg, &wg, log, "payments projection", runner.Run)
+	background(bg, &wg, log, "reconciler", func(ctx context.Context) error {
+		return svc.RunReconciler(ctx, reader, cfg.ReconcileEvery)
+	})
+
+	e := httpapi.New(httpapi.Deps{
+		App: svc, Reader: reader, Waiter: runner, Breaker: prov.Breaker, Secret: []byte(cfg.IdentitySecret), Log: log,
+		Checks: []web.Check{
+			{Name: "event-store", Run: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
+			{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "payments-projection", Run: func(context.Context) error { return projErr.get() }},
+			{Name: "payment-provider", Run: prov.Ping},
+		},
+	})
+	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
+	stopBg()
+	wg.Wait()
+	runner.Close()
+	log.Info("stopped")
+	return err
+}
+
+// failure holds the error a background task stopped with, for readiness.
+type failure struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *failure) set(err error) { f.mu.Lock(); f.err = err; f.mu.Unlock() }
+func (f *failure) get() error    { f.mu.Lock(); defer f.mu.Unlock(); return f.err }
+
+// background runs task until ctx ends, restarting it after a failure (a
+// Redis or store hiccup must not stop the read model for good).
+func background(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, name string, task func(context.Context) error) *failure {
+	f := &failure{}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			err := task(ctx)
+			if ctx.Err() != nil || err == nil {
+				return
+			}
+			f.set(fmt.Errorf("%s stopped: %w", name, err))
+			log.Error("background task failed; restarting", "task", name, "err", err)
+			if !sleep(ctx, restartDelay) {
+				return
+			}
+			f.set(nil)
+		}
+	}()
+	return f
+}
+
+// restartDelay spaces restarts of a failed background task.
+const restartDelay = time.Second
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
