@@ -49,8 +49,9 @@ bench: $(ORDO_INFRA) ## event store benchmarks against PostgreSQL (BENCHTIME=2s)
 	$(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./$(SQLC_DIR)/
 	@echo "bench: record these results, with the machine and date, in docs/benchmarks.md"
 
-run: ## the whole platform on loopback (coming)
-	@echo "make run: the local launcher is coming; see README"
+run: ## the whole platform on loopback; ARGS="-reset" for a fresh shop, ARGS="-help" for more
+	@$(GO) build -o bin/ordo-run ./launcher/cmd/ordo-run
+	@exec bin/ordo-run $(ARGS)
 
 infra: $(ORDO_INFRA) ## find or start PostgreSQL and Redis and leave them running; eval "$(make -s infra)"
 	@$(ORDO_INFRA) ensure
