@@ -1,0 +1,140 @@
+// Package httpapi is the gateway's public HTTP API, /api/v1 as
+// shared/API.md and the embedded openapi.yaml describe it: login, the
+// catalog, the customer's orders (placement made idempotent, the order view
+// aggregated from three backends), the admin routes, and the edge every
+// request passes (header hygiene, rate limits, auth).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ordo-platform/ordo/gateway/internal/auth"
+	"github.com/ordo-platform/ordo/gateway/internal/idempotency"
+	"github.com/ordo-platform/ordo/gateway/internal/ratelimit"
+	"github.com/ordo-platform/ordo/gateway/internal/upstream"
+	"github.com/ordo-platform/ordo/pkg/web"
+)
+
+// Backends are the services behind the gateway.
+type Backends struct {
+	Order, Inventory, Payment, Notify, Simulator *upstream.Client
+}
+
+func (b Backends) all() []*upstream.Client {
+	return []*upstream.Client{b.Order, b.Inventory, b.Payment, b.Notify, b.Simulator}
+}
+
+// Timeouts bound each route class, the backend calls included.
+type Timeouts struct {
+	Read      time.Duration // catalog, order list, single backend reads
+	Write     time.Duration // place, cancel, restock, faults
+	OrderView time.Duration // the aggregated order view, all three calls
+	Admin     time.Duration // status probes
+	Redis     time.Duration // one rate-limit or idempotency round trip
+}
+
+// Config is what the gateway's HTTP API needs.
+type Config struct {
+	Log         *slog.Logger
+	Users       *auth.Users
+	Tokens      *auth.Tokens
+	Redis       redis.UniversalClient
+	Limiter     *ratelimit.Limiter
+	UserLimit   ratelimit.Policy
+	AddrLimit   ratelimit.Policy
+	Idempotency *idempotency.Store
+	Backends    Backends
+	Timeouts    Timeouts
+	// Cache holds the last good payment and notifications per order.
+	Cache *Cache
+	// BodyLimit caps request bodies (echo notation); HeaderLimit caps the
+	// request headers in bytes (431 above it).
+	BodyLimit   string
+	HeaderLimit int
+	// TrustProxy takes the client address from X-Forwarded-For; only turn
+	// it on behind a proxy that sets that header itself.
+	TrustProxy bool
+}
+
+type handlers struct {
+	cfg Config
+	be  Backends
+	to  Timeouts
+	log *slog.Logger
+}
+
+// New returns the gateway's echo instance with every route.
+func New(cfg Config) *echo.Echo {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	e := web.New(web.Options{BodyLimit: cfg.BodyLimit, Log: cfg.Log})
+	e.HTTPErrorHandler = errorHandler(cfg.Log)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	e.Pre(edge(cfg.HeaderLimit))
+	h := &handlers{cfg: cfg, be: cfg.Backends, to: cfg.Timeouts, log: cfg.Log}
+	h.routes(e)
+	web.Health(e, web.Check{Name: "redis", Run: func(ctx context.Context) error { return cfg.Redis.Ping(ctx).Err() }})
+	return e
+}
+
+func (h *handlers) routes(e *echo.Echo) {
+	byAddr := h.cfg.Limiter.Middleware(h.cfg.AddrLimit, func(c echo.Context) string { return c.RealIP() },
+		ratelimit.ModeByMethod, h.to.Redis, h.log)
+	byUser := h.cfg.Limiter.Middleware(h.cfg.UserLimit, func(c echo.Context) string {
+		id, _ := auth.Caller(c)
+		return id.User
+	}, ratelimit.ModeByMethod, h.to.Redis, h.log)
+	authed := []echo.MiddlewareFunc{byAddr, auth.Require(h.cfg.Tokens), byUser}
+	admin := append(authed[:len(authed):len(authed)], auth.RequireRole(web.RoleAdmin))
+	idem := h.cfg.Idempotency.Middleware(func(c echo.Context) string {
+		id, _ := auth.Caller(c)
+		return id.User
+	}, h.to.Redis, h.log)
+
+	const v1 = "/api/v1"
+	e.GET(v1+"/openapi.yaml", serveOpenAPI)
+	e.POST(v1+"/auth/login", h.login, byAddr)
+	e.GET(v1+"/products", h.listProducts, byAddr)
+	e.GET(v1+"/products/:sku", h.getProduct, byAddr)
+
+	e.POST(v1+"/orders", h.placeOrder, append(authed[:len(authed):len(authed)], idem)...)
+	e.GET(v1+"/orders", h.listOrders, authed...)
+	e.GET(v1+"/orders/:id", h.getOrder, authed...)
+	e.POST(v1+"/orders/:id/cancel", h.cancelOrder, authed...)
+	e.GET(v1+"/orders/:id/timeline", h.timeline, authed...)
+
+	e.POST(v1+"/admin/products/:sku/restock", h.restock, admin...)
+	e.GET(v1+"/admin/status", h.status, admin...)
+	e.GET(v1+"/admin/faults", h.getFaults, admin...)
+	e.PUT(v1+"/admin/faults", h.putFaults, admin...)
+}
+
+// call prepares a backend request on behalf of the caller (nil identity
+// for public reads), carrying the request id and trace context.
+func (h *handlers) call(c echo.Context, method, path string, timeout time.Duration) upstream.Request {
+	r := upstream.Request{
+		Method: method, Path: path, Timeout: timeout,
+		RequestID:   c.Response().Header().Get(echo.HeaderXRequestID),
+		TraceParent: traceParent(c),
+		TraceState:  c.Request().Header.Get("tracestate"),
+	}
+	if id, ok := auth.Caller(c); ok {
+		r.Identity = &id
+	}
+	return r
+}
+
+func (h *handlers) timeline(echo.Context) error {
+	return &statusError{status: http.StatusNotImplemented, typ: "not-implemented",
+		detail: "the order timeline is not yet available in this version of the gateway"}
+}
