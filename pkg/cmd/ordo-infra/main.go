@@ -1,5 +1,6 @@
-// Command ordo-infra finds or starts the PostgreSQL and Redis that ordo needs
-// on this machine, runs a command against them, and stops what it started.
+// Command ordo-infra finds or starts the PostgreSQL, Redis and Mailpit that
+// ordo needs on this machine, runs a command against them, and stops what it
+// started.
 //
 //	ordo-infra ensure                 start what is missing, print export lines
 //	ordo-infra exec -- go test work   ensure, run the command, stop what was started

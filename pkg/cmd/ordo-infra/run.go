@@ -18,9 +18,11 @@ import (
 
 const usage = `usage: ordo-infra <command> [flags] [-- command args...]
 
-Finds PostgreSQL and Redis at ORDO_DATABASE_URL and ORDO_REDIS_URL. When one
-does not answer and its URL is on loopback, starts a private instance on that
-port with its data in the state dir (default: .ordo/ in the repository root).
+Finds PostgreSQL and Redis at ORDO_DATABASE_URL and ORDO_REDIS_URL, and Mailpit
+at ORDO_MAILPIT_SMTP and ORDO_MAILPIT_API. When one does not answer and its
+address is on loopback, starts a private instance there with its files in the
+state dir (default: .ordo/ in the repository root); a missing mailpit binary
+is installed into <state dir>/bin with go install.
 
 commands:
   ensure   start what is missing and leave it running; prints export lines
@@ -44,6 +46,8 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 type config struct {
 	databaseURL string
 	redisURL    string
+	mailpitSMTP string
+	mailpitAPI  string
 	stateDir    string
 	args        []string // what follows the flags (exec's command)
 }
@@ -73,7 +77,7 @@ func (a *app) dispatch(ctx context.Context, args []string, getenv func(string) s
 		run          func(context.Context, config) error
 	}{
 		"ensure": {"ensure [flags]", "Find or start PostgreSQL and Redis, leave them running, and print\nexport lines for the shell: eval \"$(ordo-infra ensure)\".", a.ensure},
-		"exec":   {"exec [flags] -- command [args...]", "Ensure, run the command with ORDO_DATABASE_URL and ORDO_REDIS_URL set,\nthen stop what was started. Exits with the command's exit code.", a.exec},
+		"exec":   {"exec [flags] -- command [args...]", "Ensure, run the command with ORDO_DATABASE_URL, ORDO_REDIS_URL and ORDO_MAILPIT_* set,\nthen stop what was started. Exits with the command's exit code.", a.exec},
 		"stop":   {"stop [flags]", "Stop the private instances recorded in the state dir.", a.stop},
 		"reset":  {"reset [flags]", "Stop the private instances and delete their data.", a.reset},
 	}
@@ -103,6 +107,8 @@ func (a *app) parse(name, summary string, args []string, getenv func(string) str
 	var cfg config
 	fs.StringVar(&cfg.databaseURL, "database-url", envOr(getenv, "ORDO_DATABASE_URL", devinfra.DefaultDatabaseURL), "PostgreSQL URL (env ORDO_DATABASE_URL)")
 	fs.StringVar(&cfg.redisURL, "redis-url", envOr(getenv, "ORDO_REDIS_URL", devinfra.DefaultRedisURL), "Redis URL (env ORDO_REDIS_URL)")
+	fs.StringVar(&cfg.mailpitSMTP, "mailpit-smtp", envOr(getenv, "ORDO_MAILPIT_SMTP", devinfra.DefaultMailpitSMTP), "Mailpit SMTP host:port (env ORDO_MAILPIT_SMTP)")
+	fs.StringVar(&cfg.mailpitAPI, "mailpit-api", envOr(getenv, "ORDO_MAILPIT_API", devinfra.DefaultMailpitAPI), "Mailpit web UI and API URL (env ORDO_MAILPIT_API)")
 	fs.StringVar(&cfg.stateDir, "state-dir", getenv("ORDO_STATE_DIR"), "data of private instances (env ORDO_STATE_DIR; default .ordo/ in the repository root)")
 	fs.Usage = func() {
 		_, _ = fmt.Fprintf(fs.Output(), "usage: ordo-infra %s\n\nflags:\n", summary)
@@ -138,14 +144,32 @@ func (a *app) devinfraConfig(c config) devinfra.Config {
 	return devinfra.Config{DatabaseURL: c.databaseURL, RedisURL: c.redisURL, StateDir: c.stateDir, Log: a.log, Output: a.stderr}
 }
 
+func (a *app) mailpitConfig(c config) devinfra.MailpitConfig {
+	return devinfra.MailpitConfig{SMTPAddr: c.mailpitSMTP, APIURL: c.mailpitAPI, StateDir: c.stateDir, Log: a.log, Output: a.stderr}
+}
+
+// ensureAll ensures PostgreSQL and Redis, then Mailpit; if Mailpit cannot
+// be provided, the servers started for the first two are stopped again.
+func (a *app) ensureAll(ctx context.Context, c config) (*devinfra.Env, *devinfra.Mailpit, error) {
+	env, err := devinfra.Ensure(ctx, a.devinfraConfig(c))
+	if err != nil {
+		return nil, nil, err
+	}
+	mp, err := devinfra.EnsureMailpit(ctx, a.mailpitConfig(c))
+	if err != nil {
+		return nil, nil, errors.Join(err, env.Stop(context.WithoutCancel(ctx)))
+	}
+	return env, mp, nil
+}
+
 // ensure leaves the servers running and prints lines for `eval`.
 func (a *app) ensure(ctx context.Context, c config) error {
-	env, err := devinfra.Ensure(ctx, a.devinfraConfig(c))
+	env, mp, err := a.ensureAll(ctx, c)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(a.stdout, "export ORDO_DATABASE_URL=%s\nexport ORDO_REDIS_URL=%s\n",
-		shellQuote(env.DatabaseURL), shellQuote(env.RedisURL))
+	_, err = fmt.Fprintf(a.stdout, "export ORDO_DATABASE_URL=%s\nexport ORDO_REDIS_URL=%s\nexport ORDO_MAILPIT_SMTP=%s\nexport ORDO_MAILPIT_API=%s\n",
+		shellQuote(env.DatabaseURL), shellQuote(env.RedisURL), shellQuote(mp.SMTPAddr), shellQuote(mp.APIURL))
 	return err
 }
 
@@ -160,24 +184,25 @@ func (a *app) exec(ctx context.Context, c config) (err error) {
 	if len(c.args) == 0 {
 		return errors.New("exec: no command given; usage: ordo-infra exec [flags] -- command [args...]")
 	}
-	env, err := devinfra.Ensure(ctx, a.devinfraConfig(c))
+	env, mp, err := a.ensureAll(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
 		defer cancel()
-		err = errors.Join(err, env.Stop(stopCtx))
+		err = errors.Join(err, mp.Stop(stopCtx), env.Stop(stopCtx))
 	}()
-	return a.runChild(ctx, env, c.args)
+	return a.runChild(ctx, env, mp, c.args)
 }
 
 // runChild runs the command with the servers' URLs in its environment. A
 // signal to ordo-infra is passed on as SIGTERM.
-func (a *app) runChild(ctx context.Context, env *devinfra.Env, args []string) error {
+func (a *app) runChild(ctx context.Context, env *devinfra.Env, mp *devinfra.Mailpit, args []string) error {
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...) //nolint:gosec // running the user's command is the point
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, a.stdout, a.stderr
-	cmd.Env = append(os.Environ(), "ORDO_DATABASE_URL="+env.DatabaseURL, "ORDO_REDIS_URL="+env.RedisURL)
+	cmd.Env = append(os.Environ(), "ORDO_DATABASE_URL="+env.DatabaseURL, "ORDO_REDIS_URL="+env.RedisURL,
+		"ORDO_MAILPIT_SMTP="+mp.SMTPAddr, "ORDO_MAILPIT_API="+mp.APIURL)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
 	err := cmd.Run()
@@ -200,9 +225,9 @@ func exitCode(e *exec.ExitError) int {
 }
 
 func (a *app) stop(ctx context.Context, c config) error {
-	return devinfra.StopPrivate(ctx, c.stateDir, a.log)
+	return errors.Join(devinfra.StopMailpit(ctx, c.stateDir, a.log), devinfra.StopPrivate(ctx, c.stateDir, a.log))
 }
 
 func (a *app) reset(ctx context.Context, c config) error {
-	return devinfra.Reset(ctx, c.stateDir, a.log)
+	return errors.Join(devinfra.StopMailpit(ctx, c.stateDir, a.log), devinfra.Reset(ctx, c.stateDir, a.log))
 }
