@@ -17,29 +17,29 @@ func changePrice(price money.Money) func(Product) ([]any, error) {
 func TestAddProduct(t *testing.T) {
 	added := ProductAdded{SKU: sku, Name: "Stoneware mug", Price: money.Euros(1490)}
 	runScenarios(t, ProductAggregate, sku, []scenario[Product]{
-		{name: "enters the catalog", when: add(" Stoneware mug ", money.Euros(1490)), then: []any{added}},
-		{name: "again the same is a no-op", given: []any{added}, when: add("Stoneware mug", money.Euros(1490))},
-		{name: "again with another price conflicts", given: []any{added}, when: add("Stoneware mug", money.Euros(1500)), wantErr: ErrConflict},
-		{name: "again with another name conflicts", given: []any{added}, when: add("Mug", money.Euros(1490)), wantErr: ErrConflict},
-		{name: "empty name is invalid", when: add("  ", money.Euros(1490)), wantErr: ErrInvalid},
-		{name: "long name is invalid", when: add(string(make([]rune, MaxNameLength+1)), money.Euros(1)), wantErr: ErrInvalid},
-		{name: "zero price is invalid", when: add("Mug", money.Euros(0)), wantErr: ErrInvalid},
-		{name: "negative price is invalid", when: add("Mug", money.Euros(-1)), wantErr: ErrInvalid},
-		{name: "price without currency is invalid", when: add("Mug", money.Money{Amount: 1}), wantErr: ErrInvalid},
+		{Name: "enters the catalog", When: add(" Stoneware mug ", money.Euros(1490)), Then: []any{added}},
+		{Name: "again the same is a no-op", Given: []any{added}, When: add("Stoneware mug", money.Euros(1490))},
+		{Name: "again with another price conflicts", Given: []any{added}, When: add("Stoneware mug", money.Euros(1500)), WantErr: ErrConflict},
+		{Name: "again with another name conflicts", Given: []any{added}, When: add("Mug", money.Euros(1490)), WantErr: ErrConflict},
+		{Name: "empty name is invalid", When: add("  ", money.Euros(1490)), WantErr: ErrInvalid},
+		{Name: "long name is invalid", When: add(string(make([]rune, MaxNameLength+1)), money.Euros(1)), WantErr: ErrInvalid},
+		{Name: "zero price is invalid", When: add("Mug", money.Euros(0)), WantErr: ErrInvalid},
+		{Name: "negative price is invalid", When: add("Mug", money.Euros(-1)), WantErr: ErrInvalid},
+		{Name: "price without currency is invalid", When: add("Mug", money.Money{Amount: 1}), WantErr: ErrInvalid},
 	})
 	runScenarios(t, ProductAggregate, "bad sku", []scenario[Product]{
-		{name: "bad sku is invalid", when: add("Mug", money.Euros(1)), wantErr: ErrInvalid},
+		{Name: "bad sku is invalid", When: add("Mug", money.Euros(1)), WantErr: ErrInvalid},
 	})
 }
 
 func TestChangePrice(t *testing.T) {
 	added := ProductAdded{SKU: sku, Name: "Stoneware mug", Price: money.Euros(1490)}
 	runScenarios(t, ProductAggregate, sku, []scenario[Product]{
-		{name: "sets a new price", given: []any{added}, when: changePrice(money.Euros(1590)),
-			then: []any{ProductPriceChanged{SKU: sku, Price: money.Euros(1590), PreviousPrice: money.Euros(1490)}}},
-		{name: "the same price is a no-op", given: []any{added}, when: changePrice(money.Euros(1490))},
-		{name: "unknown product is not found", when: changePrice(money.Euros(1590)), wantErr: ErrNotFound},
-		{name: "zero price is invalid", given: []any{added}, when: changePrice(money.Euros(0)), wantErr: ErrInvalid},
+		{Name: "sets a new price", Given: []any{added}, When: changePrice(money.Euros(1590)),
+			Then: []any{ProductPriceChanged{SKU: sku, Price: money.Euros(1590), PreviousPrice: money.Euros(1490)}}},
+		{Name: "the same price is a no-op", Given: []any{added}, When: changePrice(money.Euros(1490))},
+		{Name: "unknown product is not found", When: changePrice(money.Euros(1590)), WantErr: ErrNotFound},
+		{Name: "zero price is invalid", Given: []any{added}, When: changePrice(money.Euros(0)), WantErr: ErrInvalid},
 	})
 	p := ProductAggregate.Apply(ProductAggregate.Apply(ProductAggregate.Initial(sku), added),
 		ProductPriceChanged{SKU: sku, Price: money.Euros(1590), PreviousPrice: money.Euros(1490)})

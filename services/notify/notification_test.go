@@ -25,41 +25,41 @@ func markFailed(reason string) func(Notification) ([]any, error) {
 
 func TestRequest(t *testing.T) {
 	runScenarios(t, Aggregate, confirmedID, []scenario[Notification]{
-		{name: "asks for the email", when: request(order, KindOrderConfirmed, "alice@example.com"), then: []any{requested}},
-		{name: "again is a no-op", given: []any{requested}, when: request(order, KindOrderConfirmed, "alice@example.com")},
-		{name: "again with other details is a no-op", given: []any{requested}, when: request(order, KindOrderConfirmed, "other@example.com")},
-		{name: "again after sending is a no-op", given: []any{requested, sent}, when: request(order, KindOrderConfirmed, "alice@example.com")},
-		{name: "unknown kind is invalid", when: request(order, "order_shipped", "alice@example.com"), wantErr: ErrInvalid},
-		{name: "a kind that does not match the id is invalid", when: request(order, KindOrderCancelled, "alice@example.com"), wantErr: ErrInvalid},
-		{name: "an order that does not match the id is invalid", when: request("other", KindOrderConfirmed, "alice@example.com"), wantErr: ErrInvalid},
-		{name: "bad address is invalid", when: request(order, KindOrderConfirmed, "alice"), wantErr: ErrInvalid},
-		{name: "address with a space is invalid", when: request(order, KindOrderConfirmed, "al ice@example.com"), wantErr: ErrInvalid},
-		{name: "empty order is invalid", when: request("", KindOrderConfirmed, "alice@example.com"), wantErr: ErrInvalid},
+		{Name: "asks for the email", When: request(order, KindOrderConfirmed, "alice@example.com"), Then: []any{requested}},
+		{Name: "again is a no-op", Given: []any{requested}, When: request(order, KindOrderConfirmed, "alice@example.com")},
+		{Name: "again with other details is a no-op", Given: []any{requested}, When: request(order, KindOrderConfirmed, "other@example.com")},
+		{Name: "again after sending is a no-op", Given: []any{requested, sent}, When: request(order, KindOrderConfirmed, "alice@example.com")},
+		{Name: "unknown kind is invalid", When: request(order, "order_shipped", "alice@example.com"), WantErr: ErrInvalid},
+		{Name: "a kind that does not match the id is invalid", When: request(order, KindOrderCancelled, "alice@example.com"), WantErr: ErrInvalid},
+		{Name: "an order that does not match the id is invalid", When: request("other", KindOrderConfirmed, "alice@example.com"), WantErr: ErrInvalid},
+		{Name: "bad address is invalid", When: request(order, KindOrderConfirmed, "alice"), WantErr: ErrInvalid},
+		{Name: "address with a space is invalid", When: request(order, KindOrderConfirmed, "al ice@example.com"), WantErr: ErrInvalid},
+		{Name: "empty order is invalid", When: request("", KindOrderConfirmed, "alice@example.com"), WantErr: ErrInvalid},
 	})
 	runScenarios(t, Aggregate, ID(order, KindPaymentRefunded), []scenario[Notification]{
-		{name: "a refund email is its own notification", when: request(order, KindPaymentRefunded, "alice@example.com"),
-			then: []any{Requested{OrderID: order, Kind: KindPaymentRefunded, CustomerID: "alice", To: "alice@example.com"}}},
+		{Name: "a refund email is its own notification", When: request(order, KindPaymentRefunded, "alice@example.com"),
+			Then: []any{Requested{OrderID: order, Kind: KindPaymentRefunded, CustomerID: "alice", To: "alice@example.com"}}},
 	})
 }
 
 func TestMarkSent(t *testing.T) {
 	runScenarios(t, Aggregate, confirmedID, []scenario[Notification]{
-		{name: "records the sending", given: []any{requested}, when: markSent("msg-1"), then: []any{sent}},
-		{name: "after a failure records the sending", given: []any{requested, failed1}, when: markSent("msg-1"), then: []any{sent}},
-		{name: "again is a no-op", given: []any{requested, sent}, when: markSent("msg-2")},
-		{name: "unknown notification is not found", when: markSent("msg-1"), wantErr: ErrNotFound},
-		{name: "empty message id is invalid", given: []any{requested}, when: markSent(""), wantErr: ErrInvalid},
+		{Name: "records the sending", Given: []any{requested}, When: markSent("msg-1"), Then: []any{sent}},
+		{Name: "after a failure records the sending", Given: []any{requested, failed1}, When: markSent("msg-1"), Then: []any{sent}},
+		{Name: "again is a no-op", Given: []any{requested, sent}, When: markSent("msg-2")},
+		{Name: "unknown notification is not found", When: markSent("msg-1"), WantErr: ErrNotFound},
+		{Name: "empty message id is invalid", Given: []any{requested}, When: markSent(""), WantErr: ErrInvalid},
 	})
 }
 
 func TestMarkFailed(t *testing.T) {
 	runScenarios(t, Aggregate, confirmedID, []scenario[Notification]{
-		{name: "records the first failure", given: []any{requested}, when: markFailed("smtp: connection refused"), then: []any{failed1}},
-		{name: "counts attempts", given: []any{requested, failed1}, when: markFailed("smtp: timeout"),
-			then: []any{Failed{OrderID: order, Kind: KindOrderConfirmed, Reason: "smtp: timeout", Attempt: 2}}},
-		{name: "after sending is a no-op", given: []any{requested, sent}, when: markFailed("smtp: timeout")},
-		{name: "unknown notification is not found", when: markFailed("smtp: timeout"), wantErr: ErrNotFound},
-		{name: "empty reason is invalid", given: []any{requested}, when: markFailed(""), wantErr: ErrInvalid},
+		{Name: "records the first failure", Given: []any{requested}, When: markFailed("smtp: connection refused"), Then: []any{failed1}},
+		{Name: "counts attempts", Given: []any{requested, failed1}, When: markFailed("smtp: timeout"),
+			Then: []any{Failed{OrderID: order, Kind: KindOrderConfirmed, Reason: "smtp: timeout", Attempt: 2}}},
+		{Name: "after sending is a no-op", Given: []any{requested, sent}, When: markFailed("smtp: timeout")},
+		{Name: "unknown notification is not found", When: markFailed("smtp: timeout"), WantErr: ErrNotFound},
+		{Name: "empty reason is invalid", Given: []any{requested}, When: markFailed(""), WantErr: ErrInvalid},
 	})
 }
 

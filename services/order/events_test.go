@@ -3,8 +3,7 @@ package order
 import (
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/es/estest"
 	"github.com/ordo-platform/ordo/pkg/money"
 )
 
@@ -17,25 +16,5 @@ func TestEventsRegistered(t *testing.T) {
 		TypeCancelled:             Cancelled{OrderID: id, CustomerID: alice, Reason: ReasonPaymentDeclined},
 		TypeCancellationRequested: CancellationRequested{OrderID: id, CustomerID: alice},
 	}
-	r := es.NewRegistry()
-	Register(r)
-	if got := len(r.Names()); got != len(samples) {
-		t.Fatalf("registered %d types %v, want %d", got, r.Names(), len(samples))
-	}
-	for name, ev := range samples {
-		data, err := r.Encode(es.NewUUID(), ev, es.Metadata{})
-		if err != nil {
-			t.Fatalf("encode %T: %v", ev, err)
-		}
-		if data.Type != name {
-			t.Errorf("%T encodes as %q, want %q", ev, data.Type, name)
-		}
-		back, err := r.Decode(data.Type, data.Data)
-		if err != nil {
-			t.Fatalf("decode %s: %v", name, err)
-		}
-		if diff := cmp.Diff(ev, back); diff != "" {
-			t.Errorf("%s round trip (-want +got):\n%s", name, diff)
-		}
-	}
+	estest.CheckRegistry(t, Register, samples)
 }

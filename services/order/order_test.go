@@ -46,22 +46,22 @@ func TestPlace(t *testing.T) {
 	mug2 := Item{SKU: "MUG-STONE-350", Quantity: 2}
 	cof1 := Item{SKU: "COF-ETH-250", Quantity: 1}
 	runScenarios(t, Aggregate, id, []scenario[Order]{
-		{name: "prices lines from the catalog and totals them", when: place(alice, mug2, cof1), then: []any{placed}},
-		{name: "merges items of one SKU into one line, first-seen order",
-			when: place(alice, Item{SKU: "MUG-STONE-350", Quantity: 1}, cof1, Item{SKU: "MUG-STONE-350", Quantity: 1}),
-			then: []any{placed}},
-		{name: "again with the same contents is a no-op", given: []any{placed}, when: place(alice, mug2, cof1)},
-		{name: "again with other contents conflicts", given: []any{placed}, when: place(alice, mug2), wantErr: ErrConflict},
-		{name: "again for another customer conflicts", given: []any{placed}, when: place("bob", mug2, cof1), wantErr: ErrConflict},
-		{name: "no items is invalid", when: place(alice), wantErr: ErrInvalid},
-		{name: "more than MaxLines items is invalid", when: place(alice, items(MaxLines+1)...), wantErr: ErrInvalid},
-		{name: "zero quantity is invalid", when: place(alice, Item{SKU: "COF-ETH-250"}), wantErr: ErrInvalid},
-		{name: "negative quantity is invalid", when: place(alice, Item{SKU: "COF-ETH-250", Quantity: -1}), wantErr: ErrInvalid},
-		{name: "quantity above MaxQuantity is invalid", when: place(alice, Item{SKU: "COF-ETH-250", Quantity: MaxQuantity + 1}), wantErr: ErrInvalid},
-		{name: "merged quantity above MaxQuantity is invalid",
-			when: place(alice, Item{SKU: "COF-ETH-250", Quantity: 60}, Item{SKU: "COF-ETH-250", Quantity: 41}), wantErr: ErrInvalid},
-		{name: "SKU not in the catalog is invalid", when: place(alice, Item{SKU: "NOPE", Quantity: 1}), wantErr: ErrInvalid},
-		{name: "empty customer is invalid", when: place("", mug2), wantErr: ErrInvalid},
+		{Name: "prices lines from the catalog and totals them", When: place(alice, mug2, cof1), Then: []any{placed}},
+		{Name: "merges items of one SKU into one line, first-seen order",
+			When: place(alice, Item{SKU: "MUG-STONE-350", Quantity: 1}, cof1, Item{SKU: "MUG-STONE-350", Quantity: 1}),
+			Then: []any{placed}},
+		{Name: "again with the same contents is a no-op", Given: []any{placed}, When: place(alice, mug2, cof1)},
+		{Name: "again with other contents conflicts", Given: []any{placed}, When: place(alice, mug2), WantErr: ErrConflict},
+		{Name: "again for another customer conflicts", Given: []any{placed}, When: place("bob", mug2, cof1), WantErr: ErrConflict},
+		{Name: "no items is invalid", When: place(alice), WantErr: ErrInvalid},
+		{Name: "more than MaxLines items is invalid", When: place(alice, items(MaxLines+1)...), WantErr: ErrInvalid},
+		{Name: "zero quantity is invalid", When: place(alice, Item{SKU: "COF-ETH-250"}), WantErr: ErrInvalid},
+		{Name: "negative quantity is invalid", When: place(alice, Item{SKU: "COF-ETH-250", Quantity: -1}), WantErr: ErrInvalid},
+		{Name: "quantity above MaxQuantity is invalid", When: place(alice, Item{SKU: "COF-ETH-250", Quantity: MaxQuantity + 1}), WantErr: ErrInvalid},
+		{Name: "merged quantity above MaxQuantity is invalid",
+			When: place(alice, Item{SKU: "COF-ETH-250", Quantity: 60}, Item{SKU: "COF-ETH-250", Quantity: 41}), WantErr: ErrInvalid},
+		{Name: "SKU not in the catalog is invalid", When: place(alice, Item{SKU: "NOPE", Quantity: 1}), WantErr: ErrInvalid},
+		{Name: "empty customer is invalid", When: place("", mug2), WantErr: ErrInvalid},
 	})
 }
 
@@ -102,43 +102,43 @@ func TestPlaceRejectsBadPrices(t *testing.T) {
 func TestConfirm(t *testing.T) {
 	confirmed := Confirmed{OrderID: id, CustomerID: alice, Total: money.Euros(4270)}
 	runScenarios(t, Aggregate, id, []scenario[Order]{
-		{name: "confirms a pending order", given: []any{placed}, when: confirm, then: []any{confirmed}},
-		{name: "twice is a no-op", given: []any{placed, confirmed}, when: confirm},
-		{name: "a cancelled order conflicts", given: []any{placed, Cancelled{OrderID: id, CustomerID: alice, Reason: ReasonOutOfStock}},
-			when: confirm, wantErr: ErrConflict},
-		{name: "after the customer asked to cancel conflicts", given: []any{placed, CancellationRequested{OrderID: id, CustomerID: alice}},
-			when: confirm, wantErr: ErrConflict},
-		{name: "unknown order is not found", when: confirm, wantErr: ErrNotFound},
+		{Name: "confirms a pending order", Given: []any{placed}, When: confirm, Then: []any{confirmed}},
+		{Name: "twice is a no-op", Given: []any{placed, confirmed}, When: confirm},
+		{Name: "a cancelled order conflicts", Given: []any{placed, Cancelled{OrderID: id, CustomerID: alice, Reason: ReasonOutOfStock}},
+			When: confirm, WantErr: ErrConflict},
+		{Name: "after the customer asked to cancel conflicts", Given: []any{placed, CancellationRequested{OrderID: id, CustomerID: alice}},
+			When: confirm, WantErr: ErrConflict},
+		{Name: "unknown order is not found", When: confirm, WantErr: ErrNotFound},
 	})
 }
 
 func TestCancel(t *testing.T) {
 	cancelled := func(r Reason) Cancelled { return Cancelled{OrderID: id, CustomerID: alice, Reason: r} }
 	runScenarios(t, Aggregate, id, []scenario[Order]{
-		{name: "out of stock", given: []any{placed}, when: cancel(ReasonOutOfStock), then: []any{cancelled(ReasonOutOfStock)}},
-		{name: "payment declined", given: []any{placed}, when: cancel(ReasonPaymentDeclined), then: []any{cancelled(ReasonPaymentDeclined)}},
-		{name: "payment timeout", given: []any{placed}, when: cancel(ReasonPaymentTimeout), then: []any{cancelled(ReasonPaymentTimeout)}},
-		{name: "customer cancelled after asking", given: []any{placed, CancellationRequested{OrderID: id, CustomerID: alice}},
-			when: cancel(ReasonCustomerCancelled), then: []any{cancelled(ReasonCustomerCancelled)}},
-		{name: "twice is a no-op, the first reason stands", given: []any{placed, cancelled(ReasonOutOfStock)},
-			when: cancel(ReasonPaymentDeclined)},
-		{name: "a confirmed order conflicts", given: []any{placed, Confirmed{OrderID: id, CustomerID: alice, Total: placed.Total}},
-			when: cancel(ReasonCustomerCancelled), wantErr: ErrConflict},
-		{name: "unknown reason is invalid", given: []any{placed}, when: cancel("bored"), wantErr: ErrInvalid},
-		{name: "unknown order is not found", when: cancel(ReasonOutOfStock), wantErr: ErrNotFound},
+		{Name: "out of stock", Given: []any{placed}, When: cancel(ReasonOutOfStock), Then: []any{cancelled(ReasonOutOfStock)}},
+		{Name: "payment declined", Given: []any{placed}, When: cancel(ReasonPaymentDeclined), Then: []any{cancelled(ReasonPaymentDeclined)}},
+		{Name: "payment timeout", Given: []any{placed}, When: cancel(ReasonPaymentTimeout), Then: []any{cancelled(ReasonPaymentTimeout)}},
+		{Name: "customer cancelled after asking", Given: []any{placed, CancellationRequested{OrderID: id, CustomerID: alice}},
+			When: cancel(ReasonCustomerCancelled), Then: []any{cancelled(ReasonCustomerCancelled)}},
+		{Name: "twice is a no-op, the first reason stands", Given: []any{placed, cancelled(ReasonOutOfStock)},
+			When: cancel(ReasonPaymentDeclined)},
+		{Name: "a confirmed order conflicts", Given: []any{placed, Confirmed{OrderID: id, CustomerID: alice, Total: placed.Total}},
+			When: cancel(ReasonCustomerCancelled), WantErr: ErrConflict},
+		{Name: "unknown reason is invalid", Given: []any{placed}, When: cancel("bored"), WantErr: ErrInvalid},
+		{Name: "unknown order is not found", When: cancel(ReasonOutOfStock), WantErr: ErrNotFound},
 	})
 }
 
 func TestRequestCancellation(t *testing.T) {
 	requested := CancellationRequested{OrderID: id, CustomerID: alice}
 	runScenarios(t, Aggregate, id, []scenario[Order]{
-		{name: "while pending", given: []any{placed}, when: requestCancellation, then: []any{requested}},
-		{name: "twice is a no-op", given: []any{placed, requested}, when: requestCancellation},
-		{name: "after cancellation is a no-op", given: []any{placed, Cancelled{OrderID: id, CustomerID: alice, Reason: ReasonOutOfStock}},
-			when: requestCancellation},
-		{name: "after confirmation conflicts", given: []any{placed, Confirmed{OrderID: id, CustomerID: alice, Total: placed.Total}},
-			when: requestCancellation, wantErr: ErrConflict},
-		{name: "unknown order is not found", when: requestCancellation, wantErr: ErrNotFound},
+		{Name: "while pending", Given: []any{placed}, When: requestCancellation, Then: []any{requested}},
+		{Name: "twice is a no-op", Given: []any{placed, requested}, When: requestCancellation},
+		{Name: "after cancellation is a no-op", Given: []any{placed, Cancelled{OrderID: id, CustomerID: alice, Reason: ReasonOutOfStock}},
+			When: requestCancellation},
+		{Name: "after confirmation conflicts", Given: []any{placed, Confirmed{OrderID: id, CustomerID: alice, Total: placed.Total}},
+			When: requestCancellation, WantErr: ErrConflict},
+		{Name: "unknown order is not found", When: requestCancellation, WantErr: ErrNotFound},
 	})
 }
 

@@ -39,72 +39,72 @@ func refund(ref string) func(Payment) ([]any, error) {
 
 func TestRequest(t *testing.T) {
 	runScenarios(t, Aggregate, id, []scenario[Payment]{
-		{name: "asks for the amount", when: request(total), then: []any{requested}},
-		{name: "again the same amount is a no-op", given: []any{requested}, when: request(total)},
-		{name: "again another amount conflicts", given: []any{requested}, when: request(money.Euros(1)), wantErr: ErrConflict},
-		{name: "after a cancel barrier is a no-op", given: []any{cancelled}, when: request(total)},
-		{name: "zero amount is invalid", when: request(money.Euros(0)), wantErr: ErrInvalid},
-		{name: "negative amount is invalid", when: request(money.Euros(-5)), wantErr: ErrInvalid},
-		{name: "amount without currency is invalid", when: request(money.Money{Amount: 5}), wantErr: ErrInvalid},
+		{Name: "asks for the amount", When: request(total), Then: []any{requested}},
+		{Name: "again the same amount is a no-op", Given: []any{requested}, When: request(total)},
+		{Name: "again another amount conflicts", Given: []any{requested}, When: request(money.Euros(1)), WantErr: ErrConflict},
+		{Name: "after a cancel barrier is a no-op", Given: []any{cancelled}, When: request(total)},
+		{Name: "zero amount is invalid", When: request(money.Euros(0)), WantErr: ErrInvalid},
+		{Name: "negative amount is invalid", When: request(money.Euros(-5)), WantErr: ErrInvalid},
+		{Name: "amount without currency is invalid", When: request(money.Money{Amount: 5}), WantErr: ErrInvalid},
 	})
 }
 
 func TestCapture(t *testing.T) {
 	runScenarios(t, Aggregate, id, []scenario[Payment]{
-		{name: "records the capture", given: []any{requested}, when: capture("ch_1"), then: []any{captured}},
-		{name: "resolves an unknown outcome", given: []any{requested, unknown}, when: capture("ch_1"), then: []any{captured}},
-		{name: "after a cancel is still recorded: the money moved", given: []any{requested, cancelled}, when: capture("ch_1"), then: []any{captured}},
-		{name: "again is a no-op", given: []any{requested, captured}, when: capture("ch_1")},
-		{name: "again after the refund is a no-op", given: []any{requested, captured, refunded}, when: capture("ch_1")},
-		{name: "with another reference conflicts", given: []any{requested, captured}, when: capture("ch_2"), wantErr: ErrConflict},
-		{name: "after a decline conflicts", given: []any{requested, declined}, when: capture("ch_1"), wantErr: ErrConflict},
-		{name: "without a request is not found", when: capture("ch_1"), wantErr: ErrNotFound},
-		{name: "empty reference is invalid", given: []any{requested}, when: capture(""), wantErr: ErrInvalid},
+		{Name: "records the capture", Given: []any{requested}, When: capture("ch_1"), Then: []any{captured}},
+		{Name: "resolves an unknown outcome", Given: []any{requested, unknown}, When: capture("ch_1"), Then: []any{captured}},
+		{Name: "after a cancel is still recorded: the money moved", Given: []any{requested, cancelled}, When: capture("ch_1"), Then: []any{captured}},
+		{Name: "again is a no-op", Given: []any{requested, captured}, When: capture("ch_1")},
+		{Name: "again after the refund is a no-op", Given: []any{requested, captured, refunded}, When: capture("ch_1")},
+		{Name: "with another reference conflicts", Given: []any{requested, captured}, When: capture("ch_2"), WantErr: ErrConflict},
+		{Name: "after a decline conflicts", Given: []any{requested, declined}, When: capture("ch_1"), WantErr: ErrConflict},
+		{Name: "without a request is not found", When: capture("ch_1"), WantErr: ErrNotFound},
+		{Name: "empty reference is invalid", Given: []any{requested}, When: capture(""), WantErr: ErrInvalid},
 	})
 }
 
 func TestDecline(t *testing.T) {
 	runScenarios(t, Aggregate, id, []scenario[Payment]{
-		{name: "records the decline", given: []any{requested}, when: decline("insufficient_funds"), then: []any{declined}},
-		{name: "resolves an unknown outcome", given: []any{requested, unknown}, when: decline("insufficient_funds"), then: []any{declined}},
-		{name: "again is a no-op", given: []any{requested, declined}, when: decline("insufficient_funds")},
-		{name: "after a capture conflicts", given: []any{requested, captured}, when: decline("insufficient_funds"), wantErr: ErrConflict},
-		{name: "without a request is not found", when: decline("insufficient_funds"), wantErr: ErrNotFound},
-		{name: "empty reason is invalid", given: []any{requested}, when: decline(""), wantErr: ErrInvalid},
+		{Name: "records the decline", Given: []any{requested}, When: decline("insufficient_funds"), Then: []any{declined}},
+		{Name: "resolves an unknown outcome", Given: []any{requested, unknown}, When: decline("insufficient_funds"), Then: []any{declined}},
+		{Name: "again is a no-op", Given: []any{requested, declined}, When: decline("insufficient_funds")},
+		{Name: "after a capture conflicts", Given: []any{requested, captured}, When: decline("insufficient_funds"), WantErr: ErrConflict},
+		{Name: "without a request is not found", When: decline("insufficient_funds"), WantErr: ErrNotFound},
+		{Name: "empty reason is invalid", Given: []any{requested}, When: decline(""), WantErr: ErrInvalid},
 	})
 }
 
 func TestReportUnknown(t *testing.T) {
 	runScenarios(t, Aggregate, id, []scenario[Payment]{
-		{name: "records the unknown outcome", given: []any{requested}, when: reportUnknown, then: []any{unknown}},
-		{name: "again is a no-op", given: []any{requested, unknown}, when: reportUnknown},
-		{name: "after a capture is a stale no-op", given: []any{requested, captured}, when: reportUnknown},
-		{name: "after a decline is a stale no-op", given: []any{requested, declined}, when: reportUnknown},
-		{name: "without a request is not found", when: reportUnknown, wantErr: ErrNotFound},
+		{Name: "records the unknown outcome", Given: []any{requested}, When: reportUnknown, Then: []any{unknown}},
+		{Name: "again is a no-op", Given: []any{requested, unknown}, When: reportUnknown},
+		{Name: "after a capture is a stale no-op", Given: []any{requested, captured}, When: reportUnknown},
+		{Name: "after a decline is a stale no-op", Given: []any{requested, declined}, When: reportUnknown},
+		{Name: "without a request is not found", When: reportUnknown, WantErr: ErrNotFound},
 	})
 }
 
 func TestRefund(t *testing.T) {
 	runScenarios(t, Aggregate, id, []scenario[Payment]{
-		{name: "gives a captured payment back", given: []any{requested, captured}, when: refund("re_1"), then: []any{refunded}},
-		{name: "only once", given: []any{requested, captured, refunded}, when: refund("re_2")},
-		{name: "before capture conflicts", given: []any{requested}, when: refund("re_1"), wantErr: ErrConflict},
-		{name: "after a decline conflicts", given: []any{requested, declined}, when: refund("re_1"), wantErr: ErrConflict},
-		{name: "with the outcome unknown conflicts", given: []any{requested, unknown}, when: refund("re_1"), wantErr: ErrConflict},
-		{name: "without a request is not found", when: refund("re_1"), wantErr: ErrNotFound},
-		{name: "empty reference is invalid", given: []any{requested, captured}, when: refund(""), wantErr: ErrInvalid},
+		{Name: "gives a captured payment back", Given: []any{requested, captured}, When: refund("re_1"), Then: []any{refunded}},
+		{Name: "only once", Given: []any{requested, captured, refunded}, When: refund("re_2")},
+		{Name: "before capture conflicts", Given: []any{requested}, When: refund("re_1"), WantErr: ErrConflict},
+		{Name: "after a decline conflicts", Given: []any{requested, declined}, When: refund("re_1"), WantErr: ErrConflict},
+		{Name: "with the outcome unknown conflicts", Given: []any{requested, unknown}, When: refund("re_1"), WantErr: ErrConflict},
+		{Name: "without a request is not found", When: refund("re_1"), WantErr: ErrNotFound},
+		{Name: "empty reference is invalid", Given: []any{requested, captured}, When: refund(""), WantErr: ErrInvalid},
 	})
 }
 
 func TestCancel(t *testing.T) {
 	runScenarios(t, Aggregate, id, []scenario[Payment]{
-		{name: "before any request records a barrier", when: cancel, then: []any{cancelled}},
-		{name: "while pending records a barrier", given: []any{requested}, when: cancel, then: []any{cancelled}},
-		{name: "while unknown records a barrier", given: []any{requested, unknown}, when: cancel, then: []any{cancelled}},
-		{name: "after a capture is recorded (refund due)", given: []any{requested, captured}, when: cancel, then: []any{cancelled}},
-		{name: "twice is a no-op", given: []any{requested, cancelled}, when: cancel},
-		{name: "after a decline has nothing to undo", given: []any{requested, declined}, when: cancel},
-		{name: "after a refund has nothing to undo", given: []any{requested, captured, refunded}, when: cancel},
+		{Name: "before any request records a barrier", When: cancel, Then: []any{cancelled}},
+		{Name: "while pending records a barrier", Given: []any{requested}, When: cancel, Then: []any{cancelled}},
+		{Name: "while unknown records a barrier", Given: []any{requested, unknown}, When: cancel, Then: []any{cancelled}},
+		{Name: "after a capture is recorded (refund due)", Given: []any{requested, captured}, When: cancel, Then: []any{cancelled}},
+		{Name: "twice is a no-op", Given: []any{requested, cancelled}, When: cancel},
+		{Name: "after a decline has nothing to undo", Given: []any{requested, declined}, When: cancel},
+		{Name: "after a refund has nothing to undo", Given: []any{requested, captured, refunded}, When: cancel},
 	})
 }
 
