@@ -267,3 +267,30 @@ func TestReaderBeforeFirstRun(t *testing.T) {
 		t.Fatalf("SCARD %s = %d, %v; want an empty model, no error", key, n, err)
 	}
 }
+
+// A step never re-creates a deleted pointer: the space's checkpoint went
+// with it, so it fails and says what is gone.
+func TestStepFailsWhenThePointerIsGone(t *testing.T) {
+	s := newStore(t)
+	r, rdb := newRunner(t, s, Options{})
+	pos := add(t, s, "item-1", 1)
+	visible(t, s, pos)
+	ctx := context.Background()
+	if _, err := r.ensureSpace(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, r.pointerKey()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.ReadAll(ctx, es.Start, sample().Filter, 0)
+	if err != nil || len(events) == 0 {
+		t.Fatalf("ReadAll = %d events, %v", len(events), err)
+	}
+	err = r.step(ctx, events[0])
+	if !errors.Is(err, redis.Nil) || !strings.Contains(err.Error(), r.pointerKey()+" is gone") {
+		t.Fatalf("step = %v, want an error naming the missing pointer", err)
+	}
+	if n := rdb.Exists(ctx, r.pointerKey()).Val(); n != 0 {
+		t.Errorf("step re-created the pointer")
+	}
+}

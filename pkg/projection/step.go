@@ -20,13 +20,32 @@ const maxAttempts = 100
 func (r *Runner) step(ctx context.Context, e es.Event) error {
 	return retryAborted(func() error {
 		return r.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			id, err := tx.Get(ctx, r.pointerKey()).Result()
+			id, err := r.livePointer(ctx, tx)
 			if err != nil {
-				return fmt.Errorf("resolve key space of %s: %w", r.base, err)
+				return err
 			}
 			return r.applyIn(ctx, tx, r.space(id), e, true)
 		}, r.pointerKey())
 	})
+}
+
+// livePointer reads the pointer inside a step. Run created it and nothing
+// in this package deletes it, so a missing pointer means keys under the
+// prefix were deleted or Redis lost its data (a memory-only server that
+// restarted). The step must not create a new space then: its checkpoint is
+// gone too, and continuing would build a model missing earlier events. The
+// error says whether the space counter went as well, to tell the two apart.
+func (r *Runner) livePointer(ctx context.Context, tx *redis.Tx) (string, error) {
+	id, err := tx.Get(ctx, r.pointerKey()).Result()
+	if !errors.Is(err, redis.Nil) {
+		if err != nil {
+			return "", fmt.Errorf("resolve key space of %s: %w", r.base, err)
+		}
+		return id, nil
+	}
+	seq, serr := tx.Exists(ctx, r.seqKey()).Result()
+	return "", fmt.Errorf("resolve key space of %s: pointer %s is gone (%s exists: %v, %v): %w",
+		r.base, r.pointerKey(), r.seqKey(), seq == 1, serr, err)
 }
 
 // buildStep applies e to sp, a space being rebuilt that no pointer names yet.
