@@ -16,7 +16,7 @@ SQLC_DIR   := pkg/eventstore/postgres
 # Workspace modules, from go.work.
 MODULES     = $(shell $(GO) list -m -f '{{.Dir}}')
 
-.PHONY: help test generate generate-check lint bench run infra infra-stop reset tidy $(ORDO_INFRA)
+.PHONY: help test generate generate-check lint bench run up down infra infra-stop reset tidy $(ORDO_INFRA)
 
 help: ## list the targets
 	@echo "usage: make <target>"
@@ -52,6 +52,12 @@ bench: $(ORDO_INFRA) ## event store benchmarks against PostgreSQL (BENCHTIME=2s)
 run: ## the whole platform on loopback; ARGS="-reset" for a fresh shop, ARGS="-help" for more
 	@$(GO) build -o bin/ordo-run ./launcher/cmd/ordo-run
 	@exec bin/ordo-run $(ARGS)
+
+up: ## the platform in containers with KurrentDB (docker compose; see docs/deploy.md)
+	docker compose -f deploy/docker-compose.yml up -d --build
+
+down: ## stop the containers of make up (their volumes stay; add -v by hand to drop them)
+	docker compose -f deploy/docker-compose.yml down
 
 infra: $(ORDO_INFRA) ## find or start PostgreSQL and Redis and leave them running; eval "$(make -s infra)"
 	@$(ORDO_INFRA) ensure

@@ -17,6 +17,7 @@ import (
 	"github.com/ordo-platform/ordo/gateway/internal/auth"
 	"github.com/ordo-platform/ordo/gateway/internal/idempotency"
 	"github.com/ordo-platform/ordo/gateway/internal/ratelimit"
+	"github.com/ordo-platform/ordo/gateway/internal/shop"
 	"github.com/ordo-platform/ordo/gateway/internal/upstream"
 	"github.com/ordo-platform/ordo/pkg/web"
 )
@@ -83,6 +84,7 @@ func New(cfg Config) *echo.Echo {
 	e.Pre(edge(cfg.HeaderLimit))
 	h := &handlers{cfg: cfg, be: cfg.Backends, to: cfg.Timeouts, log: cfg.Log}
 	h.routes(e)
+	shop.Register(e) // the demo shop at / and /shop/*, a client of /api/v1 like any other
 	web.Health(e, web.Check{Name: "redis", Run: func(ctx context.Context) error { return cfg.Redis.Ping(ctx).Err() }})
 	return e
 }

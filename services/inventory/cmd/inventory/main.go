@@ -42,6 +42,7 @@ type Config struct {
 	BodyLimit      string
 	Retries        int
 	SeedTimeout    time.Duration
+	ReservationTTL time.Duration
 }
 
 // loadConfig reads flags and ORDO_INVENTORY_* variables. It returns
@@ -60,6 +61,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 	l.String(&cfg.BodyLimit, "body-limit", "16K", "largest request body accepted (413 above)")
 	l.Int(&cfg.Retries, "retries", 10, "how often a command is retried after a concurrency conflict")
 	l.Duration(&cfg.SeedTimeout, "seed-timeout", 30*time.Second, "how long seeding the catalog may take at start")
+	l.Duration(&cfg.ReservationTTL, "reservation-ttl", 2*time.Minute, "how long a saga's reservation is held before it lapses (stock.reservation_expired)")
 	if err := l.Parse(args); err != nil {
 		return cfg, l, err
 	}

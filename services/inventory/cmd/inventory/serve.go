@@ -49,6 +49,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	var running atomic.Bool
 	stopProjection := startProjection(runner, &running, log)
 	defer stopProjection()
+	participantCheck, stopParticipant := startParticipant(store, rdb, svc, cfg, log)
+	defer stopParticipant()
 
 	e := httpapi.New(httpapi.Config{
 		App:            svc,
@@ -57,7 +59,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		IdentitySecret: []byte(cfg.IdentitySecret),
 		BodyLimit:      cfg.BodyLimit,
 		Log:            log,
-		Checks:         checks(store, rdb, &running),
+		Checks:         append(checks(store, rdb, &running), participantCheck),
 	})
 	return web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 }

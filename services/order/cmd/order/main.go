@@ -39,6 +39,8 @@ type Config struct {
 	IdentitySecret string
 	BodyLimit      string
 	PriceSettle    time.Duration
+	PaymentTimeout time.Duration
+	ReserveTimeout time.Duration
 	LogLevel       string
 	LogFormat      string
 }
@@ -54,6 +56,8 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 	l.Secret(&cfg.IdentitySecret, "identity-secret", "ordo-dev-identity-secret", "HMAC secret the gateway signs Ordo-Identity with")
 	l.String(&cfg.BodyLimit, "body-limit", "64K", "largest request body accepted (413 above)")
 	l.Duration(&cfg.PriceSettle, "price-settle", time.Second, "how long placing waits for the price catalog to catch up before calling a SKU unknown")
+	l.Duration(&cfg.ReserveTimeout, "saga-reservation-timeout", 30*time.Second, "how long the fulfilment saga waits for every line to be reserved before cancelling the order (out_of_stock)")
+	l.Duration(&cfg.PaymentTimeout, "saga-payment-timeout", 30*time.Second, "how long the fulfilment saga waits for a payment's capture before cancelling the order (payment_timeout)")
 	l.String(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	l.String(&cfg.LogFormat, "log-format", "json", "json or text")
 	if err := l.Parse(args); err != nil {

@@ -73,14 +73,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		orders.Close()
 	}()
 
+	svc := app.New(store, reg, readmodel.NewCatalog(rdb, cfg.RedisPrefix, store, prices, cfg.PriceSettle))
+	sagaRunner, sagaCheck, stopSaga := startSaga(store, rdb, svc, cfg, log)
+	defer stopSaga()
+
 	e := httpapi.New(httpapi.Config{
-		App:            app.New(store, reg, readmodel.NewCatalog(rdb, cfg.RedisPrefix, store, prices, cfg.PriceSettle)),
+		App:            svc,
 		Orders:         readmodel.NewOrderReader(rdb, cfg.RedisPrefix),
 		Waiter:         orders,
 		IdentitySecret: []byte(cfg.IdentitySecret),
 		BodyLimit:      cfg.BodyLimit,
 		Log:            log,
-		Checks:         checks(store, rdb, supervisors),
+		Checks:         append(checks(store, rdb, supervisors), sagaCheck),
+		Saga:           sagaRunner,
 	})
 	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 	log.Info("shutting down", "err", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/order"
 	"github.com/ordo-platform/ordo/services/order/internal/readmodel"
+	"github.com/ordo-platform/ordo/services/order/internal/saga"
 )
 
 // mapped wraps a handler so its errors pass through problem, the one place
@@ -34,6 +35,8 @@ func problem(err error) error {
 		return &web.Error{Kind: web.Invalid, Detail: "cursor: use the next_cursor of a previous page", Err: err}
 	case errors.Is(err, readmodel.ErrNotFound):
 		return &web.Error{Kind: web.NotFound, Detail: "order not found", Err: err}
+	case errors.Is(err, saga.ErrNoSaga):
+		return &web.Error{Kind: web.NotFound, Detail: "order not found (or its saga has not started yet)", Err: err}
 	case errors.Is(err, projection.ErrNotCaughtUp):
 		return &web.Error{Kind: web.Unavailable, Type: "not-caught-up", RetryAfter: 1, Err: err,
 			Detail: "the price catalog is catching up with the inventory service; retry shortly"}

@@ -45,6 +45,8 @@ type Config struct {
 	Log       *slog.Logger
 	// Checks are the readiness checks of /readyz.
 	Checks []web.Check
+	// Saga serves the saga's views (nil: the routes are not registered).
+	Saga SagaViews
 }
 
 //go:embed openapi.yaml
@@ -63,5 +65,6 @@ func New(cfg Config) *echo.Echo {
 	g.GET("", mapped(h.list))
 	g.GET("/:id", mapped(h.get))
 	g.POST("/:id/cancel", mapped(h.cancel))
+	registerSaga(e, cfg)
 	return e
 }

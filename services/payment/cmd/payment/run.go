@@ -63,6 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer stopBg()
 	var wg sync.WaitGroup
 	projErr := background(bg, &wg, log, "payments projection", runner.Run)
+	sagaErr := background(bg, &wg, log, "saga participant", sagaParticipant(store, rdb, svc, cfg, log))
 	background(bg, &wg, log, "reconciler", func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, reader, cfg.ReconcileEvery)
 	})
@@ -74,6 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "payments-projection", Run: func(context.Context) error { return projErr.get() }},
 			{Name: "payment-provider", Run: prov.Ping},
+			{Name: "saga-participant", Run: func(context.Context) error { return sagaErr.get() }},
 		},
 	})
 	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })

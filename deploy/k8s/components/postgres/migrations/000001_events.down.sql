@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS checkpoints;
+DROP TABLE IF EXISTS events;

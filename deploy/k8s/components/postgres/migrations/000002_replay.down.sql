@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS ordo_replay(text, smallint, bigint, uuid[]);
