@@ -24,6 +24,7 @@ type settings struct {
 	TokenTTL                                              time.Duration
 	OrderURL, InventoryURL, PaymentURL, NotifyURL, SimURL string
 
+	RateLimits, Breakers bool
 	UserRate, AddrRate   float64
 	UserBurst, AddrBurst int
 
@@ -56,6 +57,8 @@ func load(args []string, getenv func(string) string, out io.Writer) (settings, *
 	l.String(&s.PaymentURL, "payment-url", "http://127.0.0.1:8083", "payment service")
 	l.String(&s.NotifyURL, "notify-url", "http://127.0.0.1:8084", "notify service")
 	l.String(&s.SimURL, "provider-sim-url", "http://127.0.0.1:8090", "payment provider simulator (admin faults)")
+	l.Bool(&s.RateLimits, "rate-limits", true, "enforce the per-user and per-address rate limits (false only to benchmark the limiter's cost)")
+	l.Bool(&s.Breakers, "breakers", true, "put a circuit breaker in front of each backend (false only to benchmark the breakers' cost)")
 	l.Float(&s.UserRate, "user-rate", 20, "requests per second per user")
 	l.Int(&s.UserBurst, "user-burst", 40, "burst per user")
 	l.Float(&s.AddrRate, "addr-rate", 50, "requests per second per client address")
@@ -90,6 +93,9 @@ func (s settings) check() error {
 		return nil
 	}
 	var errs []error
+	if !s.RateLimits || !s.Breakers {
+		errs = append(errs, errors.New("production: rate-limits and breakers must stay on"))
+	}
 	if s.IdentitySecret == devIdentitySecret || len(s.IdentitySecret) < minSecretLen {
 		errs = append(errs, fmt.Errorf("production: set identity-secret to a random value of at least %d bytes", minSecretLen))
 	}

@@ -70,9 +70,18 @@ func httpConfig(s settings, log *slog.Logger, users *auth.Users, rdb *redis.Clie
 	if err != nil {
 		return httpapi.Config{}, err
 	}
+	var limiter *ratelimit.Limiter // nil: no limits (--rate-limits=false)
+	if s.RateLimits {
+		limiter = ratelimit.New(rdb, s.RedisPrefix+"rl:")
+	} else {
+		log.Warn("rate limits are OFF (--rate-limits=false): for benchmarks only")
+	}
+	if !s.Breakers {
+		log.Warn("circuit breakers are OFF (--breakers=false): for benchmarks only")
+	}
 	return httpapi.Config{
 		Log: log, Users: users, Tokens: auth.NewTokens([]byte(s.JWTKey), s.TokenTTL), Redis: rdb,
-		Limiter:   ratelimit.New(rdb, s.RedisPrefix+"rl:"),
+		Limiter:   limiter,
 		UserLimit: userLimit, AddrLimit: addrLimit,
 		Idempotency: idempotency.NewStore(rdb, s.RedisPrefix+"idem:", s.IdempotencyLock, s.IdempotencyRetention),
 		Backends:    be,
@@ -95,7 +104,8 @@ func backends(s settings) (httpapi.Backends, error) {
 	} {
 		c, err := upstream.New(upstream.Options{Name: b.name, BaseURL: b.url, Secret: []byte(s.IdentitySecret),
 			Timeout: s.ReadTimeout, Retries: s.Retries,
-			Breaker: upstream.BreakerOptions{Failures: uint32(max(s.BreakerFailures, 1)), OpenFor: s.BreakerOpenFor}})
+			Breaker: upstream.BreakerOptions{Failures: uint32(max(s.BreakerFailures, 1)), OpenFor: s.BreakerOpenFor,
+				Disabled: !s.Breakers}})
 		if err != nil {
 			return be, err
 		}

@@ -40,8 +40,13 @@ func ModeByMethod(c echo.Context) FailMode {
 // Middleware limits each request by p under the key keyOf returns (an empty
 // key skips the limit). It adds RateLimit-Policy and RateLimit to every
 // answer and turns an exhausted limit into 429 with Retry-After. Redis
-// errors are bounded by timeout and handled by mode.
+// errors are bounded by timeout and handled by mode. A nil Limiter limits
+// nothing and adds no headers (the gateway's --rate-limits=false, for
+// benchmarks that measure what the limiter costs).
 func (l *Limiter) Middleware(p Policy, keyOf func(echo.Context) string, mode func(echo.Context) FailMode, timeout time.Duration, log *slog.Logger) echo.MiddlewareFunc {
+	if l == nil {
+		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			key := keyOf(c)

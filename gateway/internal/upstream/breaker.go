@@ -17,6 +17,10 @@ type BreakerOptions struct {
 	OpenFor time.Duration
 	// Interval clears the counts while closed (default 60s).
 	Interval time.Duration
+	// Disabled sends every call straight through: no counting, never open
+	// (the gateway's --breakers=false, for benchmarks). State reports
+	// "disabled".
+	Disabled bool
 }
 
 // maxTransitions is how many recent state changes Status reports.
@@ -24,7 +28,8 @@ const maxTransitions = 10
 
 // Breaker wraps gobreaker and remembers its transitions for the admin view.
 type Breaker struct {
-	cb *gobreaker.CircuitBreaker[*Response]
+	cb  *gobreaker.CircuitBreaker[*Response]
+	off bool
 
 	mu          sync.Mutex
 	transitions []Transition
@@ -62,7 +67,7 @@ func newBreaker(name string, o BreakerOptions) *Breaker {
 	if o.Interval <= 0 {
 		o.Interval = time.Minute
 	}
-	b := &Breaker{}
+	b := &Breaker{off: o.Disabled}
 	b.cb = gobreaker.NewCircuitBreaker[*Response](gobreaker.Settings{
 		Name:        name,
 		MaxRequests: 1,
@@ -86,8 +91,24 @@ func (b *Breaker) record(from, to gobreaker.State) {
 	}
 }
 
-// State is the breaker's state: closed, half-open or open.
-func (b *Breaker) State() string { return b.cb.State().String() }
+// StateDisabled is the state of a breaker turned off by BreakerOptions.Disabled.
+const StateDisabled = "disabled"
+
+// State is the breaker's state: closed, half-open, open or disabled.
+func (b *Breaker) State() string {
+	if b.off {
+		return StateDisabled
+	}
+	return b.cb.State().String()
+}
+
+// execute runs call through the breaker, or directly when it is disabled.
+func (b *Breaker) execute(call func() (*Response, error)) (*Response, error) {
+	if b.off {
+		return call()
+	}
+	return b.cb.Execute(call)
+}
 
 // Status is a snapshot for the admin view.
 func (b *Breaker) Status() BreakerStatus {

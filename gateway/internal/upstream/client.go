@@ -105,7 +105,7 @@ func (c *Client) Do(ctx context.Context, r Request) (*Response, error) {
 		if i > 0 && !c.pause(ctx, i) {
 			break
 		}
-		resp, err = c.breaker.cb.Execute(func() (*Response, error) { return c.once(ctx, r) })
+		resp, err = c.breaker.execute(func() (*Response, error) { return c.once(ctx, r) })
 		if err == nil || !retryable(err) {
 			break
 		}

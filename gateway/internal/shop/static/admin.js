@@ -80,13 +80,13 @@ function faultsForm() {
 function serviceTable(svcs) {
   const names = Object.keys(svcs).sort();
   if (!names.length) return h("p", {}, "unknown");
-  return h("table", { class: "status" },
+  return h("div", { class: "table-wrap" }, h("table", { class: "status" },
     h("thead", {}, h("tr", {}, ["Service", "Health", "Gateway breaker", "Its own breakers"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, names.map((n) => {
       const v = svcs[n] || {};
       return h("tr", { "data-service": n }, h("th", { scope: "row" }, n), h("td", {}, statusBadge(v.status || "unknown")),
         h("td", {}, breakerText(v.breaker)), h("td", {}, ownBreakers(v.breakers)));
-    })));
+    }))));
 }
 
 function breakerText(b) {

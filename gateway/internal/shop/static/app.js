@@ -81,8 +81,15 @@ function catalogPage(root) {
   const cartBox = h("section", { class: "card cart", "aria-labelledby": "cart-h" });
   root.append(h("div", { class: "shop" }, h("section", { "aria-labelledby": "cat-h" }, h("h1", { id: "cat-h" }, "Catalog"), grid), cartBox));
   let products = [];
+  let shown = "";
+  // Each poll redraws only what changed: a redraw would take the keyboard
+  // focus away from the button the customer is on.
   const load = async () => {
-    products = (await readFresh("/products", positions.last())).items || [];
+    const next = (await readFresh("/products", positions.last())).items || [];
+    const key = JSON.stringify(next);
+    if (key === shown) return;
+    shown = key;
+    products = next;
     drawProducts();
     drawCart();
   };
@@ -134,12 +141,16 @@ function catalogPage(root) {
 
 function ordersPage(root) {
   const body = h("tbody");
-  root.append(h("h1", {}, "My orders"), h("table", { class: "orders" },
+  root.append(h("h1", {}, "My orders"), h("div", { class: "table-wrap" }, h("table", { class: "orders" },
     h("caption", { class: "hint" }, "Statuses update by themselves."),
-    h("thead", {}, h("tr", {}, ["Order", "Placed", "Items", "Total", "Status"].map((t) => h("th", { scope: "col" }, t)))), body));
+    h("thead", {}, h("tr", {}, ["Order", "Placed", "Items", "Total", "Status"].map((t) => h("th", { scope: "col" }, t)))), body)));
+  let shown = "";
   return poll(async () => {
     const page = await readFresh("/orders?limit=50", positions.last());
     const items = page.items || [];
+    const key = JSON.stringify(items);
+    if (key === shown) return; // keeps the focus on a link across polls
+    shown = key;
     body.replaceChildren(...(items.length ? items.map((o) => h("tr", { "data-order": o.id },
       h("td", {}, h("a", { href: `#/orders/${encodeURIComponent(o.id)}` }, o.id.slice(0, 8))),
       h("td", {}, time(o.placed_at)),

@@ -37,22 +37,27 @@ export function orderPage(root, id) {
       pictureBody.replaceChildren(...drawn.nodes());
     }
   };
+  // timelineOf asks the gateway for the order's events; 501 (the gateway
+  // does not serve them) is remembered, 404 (the saga has not seen the
+  // order yet) only falls back this once.
   const timelineOf = async (o) => {
-    if (!noTimeline) {
+    let missing = noTimeline;
+    if (!missing) {
       try {
         const t = await api(`/orders/${encodeURIComponent(id)}/timeline`);
         const events = t.events || [];
-        return { events, nodes: () => [drawTimeline(events, `Timeline of order ${id}: ${events.length} events`)] };
+        return { events, nodes: () => [drawTimeline(events, `Timeline of order ${id}: ${events.length} events`, "events")] };
       } catch (e) {
         if (e.status !== 501 && e.status !== 404) throw e;
-        noTimeline = e;
+        missing = e;
+        if (e.status === 501) noTimeline = e;
       }
     }
     const events = derived(o);
     return { events, history: history(id), nodes: () => [
-      h("p", { class: "note", id: "timeline-note" }, `The event timeline is not available from the gateway yet (${noTimeline.message}, HTTP ${noTimeline.status}). `,
+      h("p", { class: "note", id: "timeline-note" }, `The event timeline is not available from the gateway yet (${missing.message}, HTTP ${missing.status}). `,
         "Below: what the order view itself shows, and the status changes this page has seen."),
-      drawTimeline(events, `Order ${id} as its view shows it`),
+      drawTimeline(events, `Order ${id} as its view shows it`, "view"),
       h("h3", {}, "Status history"),
       h("ol", { class: "history" }, history(id).map((x) => h("li", {}, statusBadge(x.status), x.reason ? ` ${x.reason}` : "", ` — ${time(x.at)}`)))] };
   };
@@ -73,7 +78,7 @@ function drawHead(el, o, id, reload) {
       ev.target.disabled = false;
     }
   } }, "Cancel order") : null;
-  el.replaceChildren(h("h1", {}, "Order ", h("code", {}, o.id)),
+  el.replaceChildren(h("h1", {}, "Order ", h("code", { class: "id" }, o.id)),
     h("p", { class: "status-line" }, "Status: ", h("span", { id: "order-status", "data-status": o.status }, statusBadge(o.status)),
       o.reason ? h("span", { class: "reason", id: "order-reason" }, ` reason: ${o.reason}`) : null,
       o.cancellation_requested && o.status === "pending" ? h("span", { class: "hint" }, " cancellation requested") : null,
@@ -83,8 +88,8 @@ function drawHead(el, o, id, reload) {
 function drawDetails(el, o) {
   const pay = o.payment;
   el.replaceChildren(h("section", { class: "card" }, h("h2", {}, "Items"),
-    h("table", {}, h("thead", {}, h("tr", {}, ["Product", "Quantity", "Unit price"].map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, o.lines.map((l) => h("tr", {}, h("td", {}, l.sku), h("td", {}, String(l.quantity)), h("td", {}, money(l.unit_price)))))),
+    h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["Product", "Quantity", "Unit price"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, o.lines.map((l) => h("tr", {}, h("td", {}, l.sku), h("td", {}, String(l.quantity)), h("td", {}, money(l.unit_price))))))),
     h("p", { class: "total" }, "Total ", h("strong", {}, money(o.total))),
     h("p", {}, "Placed ", time(o.placed_at), " · updated ", time(o.updated_at))),
   h("section", { class: "card" }, h("h2", {}, "Payment and emails"),

@@ -1,56 +1,83 @@
 // The order's timeline as a picture: one lane per service, the events left
 // to right in the order they happened, compensations marked in red.
+//
+// The events come from GET /api/v1/orders/{id}/timeline, which answers
+// {"events":[{position, stream, type, at, correlation_id, causation_id, data}]}
+// in global order. The stream says which service wrote an event (its
+// category, the part before the first "-": order-<id>, stock-<sku>,
+// payment-<id>, notification-<id>:<kind>, fulfilment-<id>); the fallback
+// built from the order view has no stream, so its type's prefix decides.
 import { h, s, time } from "./api.js";
 
 export const LANES = ["order", "inventory", "payment", "notify", "saga"];
 
-// Which service wrote an event, by its type's prefix (or its stream's).
-const PREFIX = { order: "order", stock: "inventory", product: "inventory", reservation: "inventory",
-  payment: "payment", refund: "payment", notification: "notify", email: "notify", fulfilment: "saga", saga: "saga" };
+// Which service owns a stream category (or, without a stream, a type prefix).
+const OWNER = { order: "order", stock: "inventory", product: "inventory",
+  payment: "payment", notification: "notify", fulfilment: "saga" };
+
+const LANE_NAMES = { saga: "fulfilment (saga)" };
 
 export function laneOf(ev) {
-  for (const name of [ev.type, ev.stream]) {
-    const lane = PREFIX[String(name || "").split(/[.\-:_]/)[0]];
-    if (lane) return lane;
-  }
-  return "other";
+  if (ev.stream) return OWNER[String(ev.stream).split("-")[0]] || "other";
+  return OWNER[String(ev.type || "").split(".")[0]] || "other";
 }
 
-// Compensations undo an earlier step: release, refund, cancel. An email
-// telling of a cancellation is not one.
-export const isCompensation = (ev) => laneOf(ev) !== "notify" && /releas|refund|cancel|compensat|expired/.test(ev.type || "");
+// Compensations undo an earlier step: the stock is released, the payment
+// refunded or voided, the order cancelled, and the saga's own records of
+// deciding to do so. An email telling of a cancellation is not one, nor is
+// the customer's request to cancel.
+const COMPENSATIONS = new Set(["stock.released", "stock.reservation_expired", "payment.refunded", "payment.cancelled",
+  "order.cancelled", "fulfilment.compensating", "fulfilment.release_requested", "fulfilment.refund_requested",
+  "fulfilment.stock_released", "fulfilment.payment_refunded"]);
 
-const STEP = 100, LEFT = 120, TOP = 44, LANE = 60;
+export const isCompensation = (ev) => COMPENSATIONS.has(ev.type);
 
-// drawTimeline returns an <svg> (and a table for screen readers) for events.
-export function drawTimeline(events, caption) {
-  const lanes = [...LANES, ...(events.some((e) => laneOf(e) === "other") ? ["other"] : [])];
+const STEP = 100, LEFT = 150, TOP = 44, LANE = 60;
+
+// drawTimeline returns an <svg> (and a table for screen readers) for events;
+// source says where they came from ("events" or "view"), for tests and CSS.
+export function drawTimeline(events, caption, source = "events") {
+  const used = new Set(events.map(laneOf));
+  const lanes = [...LANES, ...(used.has("other") ? ["other"] : [])];
   const width = LEFT + Math.max(events.length, 4) * STEP + 40;
   const height = TOP + lanes.length * LANE + 10;
   const x = (i) => LEFT + 30 + i * STEP;
   const y = (lane) => TOP + lanes.indexOf(lane) * LANE + LANE / 2;
-  const svg = s("svg", { class: "timeline", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": caption },
+  const svg = s("svg", { class: "timeline", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": caption,
+    "data-source": source, "data-events": events.length },
     s("title", {}, caption),
     legend(),
-    lanes.map((l, i) => s("g", { class: "lane" },
+    lanes.map((l, i) => s("g", { class: "lane", "data-lane": l },
       s("rect", { x: 0, y: TOP + i * LANE, width, height: LANE, class: i % 2 ? "band odd" : "band" }),
-      s("text", { x: 10, y: TOP + i * LANE + LANE / 2 + 4, class: "lane-name" }, l === "saga" ? "fulfilment (saga)" : l))),
+      s("text", { x: 10, y: TOP + i * LANE + LANE / 2 + 4, class: "lane-name" }, LANE_NAMES[l] || l))),
     s("polyline", { class: "flow", points: events.map((e, i) => `${x(i)},${y(laneOf(e))}`).join(" ") }),
     events.map((e, i) => eventMark(e, i, x(i), y(laneOf(e)))));
   return h("div", {},
-    h("div", { class: "timeline-wrap" }, svg),
-    h("details", {}, h("summary", {}, "The events as a table"), eventTable(events)));
+    h("div", { class: "timeline-wrap", tabindex: 0, role: "region", "aria-label": "Timeline picture (scrolls sideways)" }, svg),
+    h("details", {}, h("summary", {}, "The events as a table"), h("div", { class: "table-wrap" }, eventTable(events))));
 }
+
+// short is the type without its prefix: the lane already says whose it is.
+const short = (e) => String(e.type || "?").replace(/^[^.]*\./, "");
 
 function eventMark(e, i, cx, cy) {
   const comp = isCompensation(e);
-  const label = (comp ? "↺ " : "") + String(e.type || "?").replace(/^[^.]*\./, "");
   const below = i % 2 === 0;
-  return s("g", { class: comp ? "event compensation" : "event", "data-type": e.type },
-    s("title", {}, `${i + 1}. ${e.type}\n${time(e.at)}${e.position ? `\nposition ${e.position}` : ""}${e.stream ? `\nstream ${e.stream}` : ""}`),
+  return s("g", { class: comp ? "event compensation" : "event", "data-type": e.type, "data-lane": laneOf(e), "data-position": e.position },
+    s("title", {}, tooltip(e, i)),
     comp ? s("circle", { cx, cy, r: 14, class: "ring" }) : null,
     s("circle", { cx, cy, r: 8, class: "dot" }),
-    s("text", { x: cx, y: below ? cy + 24 : cy - 16, "text-anchor": "middle", class: "label" }, label));
+    s("text", { x: cx, y: below ? cy + 24 : cy - 16, "text-anchor": "middle", class: "label" }, (comp ? "↺ " : "") + short(e)));
+}
+
+function tooltip(e, i) {
+  const lines = [`${i + 1}. ${e.type}${isCompensation(e) ? " (compensation)" : ""}`, time(e.at)];
+  if (e.stream) lines.push(`stream ${e.stream}`);
+  if (e.position) lines.push(`position ${e.position}`);
+  if (e.causation_id) lines.push(`caused by ${e.causation_id}`);
+  const d = e.data && typeof e.data === "object" ? JSON.stringify(e.data) : "";
+  if (d && d !== "{}") lines.push(d.length > 160 ? `${d.slice(0, 157)}…` : d);
+  return lines.join("\n");
 }
 
 function legend() {
@@ -63,8 +90,8 @@ function legend() {
 
 function eventTable(events) {
   return h("table", { class: "events" },
-    h("thead", {}, h("tr", {}, ["#", "At", "Service", "Event", "Position"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["#", "At", "Service", "Event", "Stream", "Position"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, events.map((e, i) => h("tr", { class: isCompensation(e) ? "compensation" : "" },
       h("td", {}, String(i + 1)), h("td", {}, time(e.at)), h("td", {}, laneOf(e)),
-      h("td", {}, e.type, isCompensation(e) ? " (compensation)" : ""), h("td", {}, e.position || "–")))));
+      h("td", {}, e.type, isCompensation(e) ? " (compensation)" : ""), h("td", {}, e.stream || "–"), h("td", {}, e.position || "–")))));
 }

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ordo-platform/ordo/launcher"
+)
+
+// rig is what the bench measures: the inventory service and two gateways
+// in front of the same backends, identical but for rate limits and
+// breakers. stop ends whatever the bench started.
+type rig struct {
+	inventory, gatewayOn, gatewayOff string
+	stop                             func(context.Context) error
+}
+
+// startRig starts the platform with the launcher on free ports, then two
+// more gateways from the binary it built: the launcher's own gateway keeps
+// the default limits, which a benchmark would hit.
+func startRig(ctx context.Context, s settings, logOut io.Writer) (*rig, error) {
+	binDir, cleanBins := s.BinDir, func() {}
+	if binDir == "" {
+		var err error
+		if binDir, err = os.MkdirTemp("", "gateway-bench-bin-"); err != nil {
+			return nil, err
+		}
+		cleanBins = func() { _ = os.RemoveAll(binDir) }
+	}
+	prefix := "ordo-bench-" + randomHex() + ":"
+	p, err := startPlatform(ctx, launcher.Config{
+		BinDir: binDir, DatabaseURL: s.DatabaseURL, RedisURL: s.RedisURL, RedisPrefix: prefix,
+		Reset: true, LogLevel: "warn", Output: logOut, ReadyTimeout: 2 * time.Minute,
+	})
+	if err != nil {
+		cleanBins()
+		return nil, err
+	}
+	stopAll := func(ctx context.Context) error {
+		err := errors.Join(p.Stop(ctx), deleteKeys(ctx, s.RedisURL, prefix))
+		cleanBins()
+		return err
+	}
+	r := &rig{inventory: p.URLs["inventory"], stop: stopAll}
+	if r.inventory == "" {
+		return nil, errors.Join(fmt.Errorf("inventory was not started: %s", p.Skipped["inventory"]), stopAll(ctx))
+	}
+	bin := filepath.Join(binDir, "gateway")
+	on, err := startGateway(ctx, bin, p, prefix+"bench-on:", logOut,
+		// On, with limits far above anything the bench can send.
+		"--addr-rate", "1e9", "--addr-burst", "1000000000", "--user-rate", "1e9", "--user-burst", "1000000000")
+	if err != nil {
+		return nil, errors.Join(err, stopAll(ctx))
+	}
+	off, err := startGateway(ctx, bin, p, prefix+"bench-off:", logOut, "--rate-limits=false", "--breakers=false")
+	if err != nil {
+		return nil, errors.Join(err, on.end(), stopAll(ctx))
+	}
+	r.gatewayOn, r.gatewayOff = on.url, off.url
+	r.stop = func(ctx context.Context) error { return errors.Join(off.end(), on.end(), stopAll(ctx)) }
+	return r, nil
+}
+
+// startPlatform starts the platform on free ports, again on others when a
+// child could not bind its port: a "free" port may be taken by another
+// process before the child binds it, and that stranger may then answer
+// the launcher's readiness check.
+func startPlatform(ctx context.Context, cfg launcher.Config) (*launcher.Platform, error) {
+	for attempt := 1; ; attempt++ {
+		ports, err := launcher.FreePorts()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Ports = ports
+		p, err := launcher.Start(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("start the platform: %w", err)
+		}
+		time.Sleep(500 * time.Millisecond) // a child that cannot bind exits at once
+		select {
+		case ex := <-p.Failed():
+			err := errors.Join(ex, p.Stop(ctx))
+			if attempt == 3 {
+				return nil, fmt.Errorf("the platform did not start cleanly in %d attempts: %w", attempt, err)
+			}
+			continue
+		default:
+			return p, nil
+		}
+	}
+}
+
+// gatewayProc is one extra gateway the bench started.
+type gatewayProc struct {
+	url string
+	cmd *exec.Cmd
+}
+
+func startGateway(ctx context.Context, bin string, p *launcher.Platform, prefix string, logOut io.Writer, extra ...string) (*gatewayProc, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	args := append([]string{
+		"--http-addr", addr, "--redis-url", p.RedisURL, "--redis-prefix", prefix, "--log-level", "warn",
+		"--order-url", p.URLs["order"], "--inventory-url", p.URLs["inventory"], "--payment-url", p.URLs["payment"],
+		"--notify-url", p.URLs["notify"], "--provider-sim-url", p.URLs["provider-sim"],
+	}, extra...)
+	cmd := exec.Command(bin, args...) //nolint:gosec,noctx // our own binary; ended by end()
+	cmd.Stdout, cmd.Stderr = logOut, logOut
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start gateway %v: %w", extra, err)
+	}
+	g := &gatewayProc{url: "http://" + addr, cmd: cmd}
+	if err := waitReady(ctx, g.url+"/readyz", 30*time.Second); err != nil {
+		return nil, errors.Join(fmt.Errorf("gateway %v: %w", extra, err), g.end())
+	}
+	return g, nil
+}
+
+// end stops the gateway: SIGTERM, then SIGKILL after 10s.
+func (g *gatewayProc) end() error {
+	_ = g.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- g.cmd.Wait() }()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(10 * time.Second):
+		_ = g.cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("gateway at %s did not stop on SIGTERM", g.url)
+	}
+}
+
+func waitReady(ctx context.Context, url string, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready within %v", url, within)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// deleteKeys removes the platform's Redis keys once it has stopped (the
+// database stays, to be reset by the next run).
+func deleteKeys(ctx context.Context, redisURL, prefix string) error {
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(opts)
+	defer func() { _ = rdb.Close() }()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+		if len(keys) == 500 {
+			if err := rdb.Unlink(ctx, keys...).Err(); err != nil {
+				return err
+			}
+			keys = keys[:0]
+		}
+	}
+	if len(keys) > 0 {
+		if err := rdb.Unlink(ctx, keys...).Err(); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}

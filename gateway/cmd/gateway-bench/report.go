@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// machine describes where the numbers were taken.
+type machine struct {
+	CPUs      int
+	CPUModel  string
+	GoVersion string
+	OS        string
+}
+
+func thisMachine() machine {
+	return machine{CPUs: runtime.NumCPU(), CPUModel: cpuModel("/proc/cpuinfo"), GoVersion: runtime.Version(),
+		OS: runtime.GOOS + "/" + runtime.GOARCH}
+}
+
+// cpuModel is the first "model name" of cpuinfo, or "unknown".
+func cpuModel(path string) string {
+	f, err := os.Open(path) //nolint:gosec // a fixed system file
+	if err != nil {
+		return "unknown"
+	}
+	defer func() { _ = f.Close() }()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// report is one run's outcome.
+type report struct {
+	Command          string
+	When             time.Time
+	Machine          machine
+	Concurrency      int
+	Warmup, Duration time.Duration
+	Started          bool // the bench started the platform itself
+	Direct, On, Off  result
+}
+
+func (r report) write(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## gateway-bench: the gateway's cost on GET /products\n\n")
+	fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
+	fmt.Fprintf(&b, "- date: %s\n", r.When.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "- machine: %d CPUs (nproc), %s, %s, %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.OS)
+	fmt.Fprintf(&b, "- load: closed loop, %d concurrent workers, keep-alive, %v measured per target after %v warm-up; "+
+		"the load generator shares the machine with every server\n", r.Concurrency, r.Duration, r.Warmup)
+	if r.Started {
+		fmt.Fprintf(&b, "- platform: started by the launcher on free ports; gateway ON = limits on (set far above the load) "+
+			"and breakers on; gateway OFF = --rate-limits=false --breakers=false; same backends\n")
+	}
+	fmt.Fprintf(&b, "- latency: nearest-rank percentiles over every successful request (sorted samples)\n\n")
+	fmt.Fprintf(&b, "| target | URL | requests ok | errors | req/s | p50 | p90 | p99 | max |\n")
+	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, res := range []result{r.Direct, r.On, r.Off} {
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s |\n", res.Name, res.URL, res.OK, res.Errors,
+			res.Throughput(), ms(res.Percentile(0.50)), ms(res.Percentile(0.90)), ms(res.Percentile(0.99)), ms(res.Percentile(1)))
+	}
+	fmt.Fprintf(&b, "\n| comparison | throughput ratio | added p50 | added p99 |\n| --- | ---: | ---: | ---: |\n")
+	compare(&b, "(a) through the gateway (ON) vs inventory direct", r.On, r.Direct)
+	compare(&b, "(b) gateway limits+breakers ON vs OFF", r.On, r.Off)
+	for _, res := range []result{r.Direct, r.On, r.Off} {
+		if res.Errors > 0 {
+			fmt.Fprintf(&b, "\n%s: %d errors, the first: %s\n", res.Name, res.Errors, res.FirstError)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// compare writes one row: x's throughput as a share of base's, and the
+// latency x adds to base at p50 and p99.
+func compare(b *strings.Builder, name string, x, base result) {
+	ratio := "n/a"
+	if base.Throughput() > 0 {
+		ratio = fmt.Sprintf("%.2f", x.Throughput()/base.Throughput())
+	}
+	fmt.Fprintf(b, "| %s | %s | %s | %s |\n", name, ratio,
+		signedMS(x.Percentile(0.50)-base.Percentile(0.50)), signedMS(x.Percentile(0.99)-base.Percentile(0.99)))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }
+
+func signedMS(d time.Duration) string {
+	return fmt.Sprintf("%+.3f ms", float64(d)/float64(time.Millisecond))
+}
+
+// commandLine is how to run this again from the repository root.
+func commandLine(args []string) string {
+	parts := []string{"go", "run", "./gateway/cmd/gateway-bench"}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '=' || r == ',' ||
+			(r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
