@@ -48,6 +48,7 @@ func TestGatewayAgainstRealServices(t *testing.T) {
 	t.Run("another customer's order", e.testOtherCustomer)
 	t.Run("admin restock", e.testRestock)
 	t.Run("admin status", e.testStatus)
+	t.Run("timeline", e.testTimeline)
 	t.Run("payment killed and restarted", e.testPaymentDown)
 	select {
 	case ex := <-e.p.Failed():

@@ -32,7 +32,10 @@ type unknownPart struct {
 type statusView struct {
 	Services    map[string]serviceStatus `json:"services"`
 	Projections unknownPart              `json:"projections"`
-	Sagas       unknownPart              `json:"sagas"`
+	// Sagas is the order service's saga statistics (started, running,
+	// completed, outcomes by reason, duration percentiles), or unknownPart
+	// when it cannot be read.
+	Sagas json.RawMessage `json:"sagas"`
 }
 
 // status asks every backend for /readyz and (payment, notify) its own
@@ -45,8 +48,7 @@ func (h *handlers) status(c echo.Context) error {
 		Services: map[string]serviceStatus{},
 		Projections: unknownPart{Status: "unknown",
 			Detail: "projection lag is not exposed by the services yet"},
-		Sagas: unknownPart{Status: "unknown",
-			Detail: "saga counts by outcome are not exposed by the order service yet"},
+		Sagas: unknownSagas,
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -60,8 +62,28 @@ func (h *handlers) status(c echo.Context) error {
 			mu.Unlock()
 		})
 	}
+	wg.Go(func() {
+		if stats := h.sagaStats(ctx, base); stats != nil {
+			mu.Lock()
+			out.Sagas = stats
+			mu.Unlock()
+		}
+	})
 	wg.Wait()
 	return c.JSON(http.StatusOK, out)
+}
+
+var unknownSagas = json.RawMessage(`{"status":"unknown","detail":"the order service's saga statistics could not be read"}`)
+
+// sagaStats reads the order service's saga statistics, or returns nil.
+func (h *handlers) sagaStats(ctx context.Context, base upstream.Request) json.RawMessage {
+	r := base
+	r.Path = "/admin/saga/stats"
+	resp, err := h.be.Order.Probe(ctx, r)
+	if err != nil || resp.Status != http.StatusOK || !json.Valid(resp.Body) {
+		return nil
+	}
+	return resp.Body
 }
 
 func (h *handlers) probe(ctx context.Context, base upstream.Request, cl *upstream.Client) serviceStatus {

@@ -133,6 +133,24 @@ func (f *fakes) orderMux(t *testing.T) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, o)
 	})
+	// The timeline of a known order is its placement alone; the real service
+	// also checks ownership, which the integration tests cover.
+	m.HandleFunc("GET /orders/{id}/timeline", func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := f.identity(w, r); !ok {
+			return
+		}
+		f.mu.Lock()
+		o, ok := f.orders[r.PathValue("id")]
+		f.mu.Unlock()
+		if !ok {
+			problem(w, http.StatusNotFound, "not-found")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"events": []any{map[string]any{
+			"position": "1.1", "stream": "order-" + o.ID, "type": "order.placed", "at": o.PlacedAt,
+			"correlation_id": o.ID, "causation_id": "", "data": map[string]any{"order_id": o.ID},
+		}}})
+	})
 	m.HandleFunc("GET /orders", func(w http.ResponseWriter, r *http.Request) {
 		id, ok := f.identity(w, r)
 		if !ok {

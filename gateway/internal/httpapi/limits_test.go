@@ -40,7 +40,7 @@ func TestUserRateLimit(t *testing.T) {
 
 func TestAddressRateLimitCoversLogin(t *testing.T) {
 	o := defaults()
-	o.addrLimit = ratelimit.Policy{Name: "addr", Rate: 0.1, Burst: 2}
+	o.addrLimit = ratelimit.Policy{Name: "addr", Rate: 0.001, Burst: 2} // no refill within any test run, however slow bcrypt is
 	g := newGateway(t, o, nil)
 	for range 2 {
 		g.do(t, req{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"username": "alice", "password": "x"}})
@@ -154,5 +154,6 @@ func TestBodyHeaderLimitsAndTimeline(t *testing.T) {
 	if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("big headers: %d, want 431", res.StatusCode)
 	}
-	wantStatus(t, g.do(t, req{method: "GET", path: "/api/v1/orders/x/timeline", token: alice}), http.StatusNotImplemented)
+	wantStatus(t, g.do(t, req{method: "GET", path: "/api/v1/orders/x/timeline", token: alice}), http.StatusNotFound)
+	wantStatus(t, g.do(t, req{method: "GET", path: "/api/v1/orders/" + strings.Repeat("y", 101) + "/timeline", token: alice}), http.StatusNotFound)
 }

@@ -121,8 +121,10 @@ func TestOrderViewDegradesAndBreakerRecovers(t *testing.T) {
 	}
 	status := g.do(t, req{method: "GET", path: "/api/v1/admin/status", token: admin}).json(t)
 	pay := status["services"].(map[string]any)["payment"].(map[string]any)["breaker"].(map[string]any)
-	if pay["state"] != "open" {
-		t.Fatalf("payment breaker %v, want open after failures", pay)
+	// The breaker opened; on a loaded machine its short open period may
+	// already have run out, leaving it half-open, which is still "tripped".
+	if pay["state"] != "open" && pay["state"] != "half-open" {
+		t.Fatalf("payment breaker %v, want open (or half-open) after failures", pay)
 	}
 	// Writes never fall back: placing still goes to the order service.
 	wantStatus(t, g.place(t, alice, "w"), http.StatusAccepted)

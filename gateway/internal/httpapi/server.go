@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -136,7 +137,14 @@ func (h *handlers) call(c echo.Context, method, path string, timeout time.Durati
 	return r
 }
 
-func (h *handlers) timeline(echo.Context) error {
-	return &statusError{status: http.StatusNotImplemented, typ: "not-implemented",
-		detail: "the order timeline is not yet available in this version of the gateway"}
+// timeline relays the order service's timeline: every event of every service
+// that belongs to the order, in global order. The order service checks that
+// the caller owns the order (another customer's answers 404).
+func (h *handlers) timeline(c echo.Context) error {
+	id := c.Param("id")
+	if !orderIDRE.MatchString(id) {
+		return web.Errorf(web.NotFound, "order %q not found", id)
+	}
+	r := h.call(c, http.MethodGet, "/orders/"+url.PathEscape(id)+"/timeline", h.to.Read)
+	return h.proxy(c, h.be.Order, r)
 }
