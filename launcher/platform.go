@@ -123,7 +123,31 @@ func (p *Platform) startAll(ctx context.Context, built buildResult) error {
 		}
 	}
 	p.log.Info(fmt.Sprintf("waiting up to %v for %d children to answer /readyz", p.cfg.ReadyTimeout, len(p.kids)))
-	return waitReady(ctx, p.kids, p.cfg.ReadyTimeout)
+	if err := waitReady(ctx, p.kids, p.cfg.ReadyTimeout); err != nil {
+		return err
+	}
+	return checkStillRunning(ctx, p.kids)
+}
+
+// readySettle is how long after every /readyz answered the launcher checks
+// that every child still runs.
+const readySettle = 300 * time.Millisecond
+
+// checkStillRunning catches a child that died (typically "address already
+// in use") while a stranger on its port answered /readyz in its place.
+func checkStillRunning(ctx context.Context, kids []*child) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(readySettle):
+	}
+	for _, c := range kids {
+		if !c.running() {
+			return fmt.Errorf("%s exited although %s answered /readyz: is another process listening on its port? its last lines:\n%s",
+				c.name, c.url, c.log.Tail())
+		}
+	}
+	return nil
 }
 
 // exited hears of an exit nobody asked for: it reports it loudly, then
