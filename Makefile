@@ -16,7 +16,7 @@ SQLC_DIR   := pkg/eventstore/postgres
 # Workspace modules, from go.work.
 MODULES     = $(shell $(GO) list -m -f '{{.Dir}}')
 
-.PHONY: help test generate generate-check lint bench run up down infra infra-stop reset tidy $(ORDO_INFRA)
+.PHONY: help test e2e generate generate-check lint bench run up down infra infra-stop reset tidy $(ORDO_INFRA)
 
 help: ## list the targets
 	@echo "usage: make <target>"
@@ -24,6 +24,9 @@ help: ## list the targets
 
 test: generate-check $(ORDO_INFRA) ## everything CI runs: generated code is fresh, then all tests with -race
 	$(ORDO_INFRA) exec -- $(GO) test -race -count=1 -timeout 15m work
+
+e2e: $(ORDO_INFRA) ## only the end-to-end tests (whole platform, browser, saga crash test; ORDO_CRASH_SEED, ORDO_CRASH_ORDERS)
+	$(ORDO_INFRA) exec -- $(GO) test -count=1 -race -timeout 20m ./e2e/...
 
 generate: ## regenerate the sqlc code of the PostgreSQL event store
 	cd tools && GOWORK=off $(GO) tool sqlc generate -f ../$(SQLC_DIR)/sqlc.yaml

@@ -17,12 +17,14 @@ func Quiet(ctx context.Context, store es.Store, period, within, poll time.Durati
 	if poll <= 0 {
 		poll = min(max(period/10, 10*time.Millisecond), time.Second)
 	}
-	deadline := time.Now().Add(max(within, period))
 	head, err := store.Head(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store head: %w", err)
 	}
 	first, still := head, time.Now()
+	// The deadline counts from the first look, so a slow first look cannot
+	// make an idle store miss its quiet period.
+	deadline := still.Add(max(within, period))
 	for {
 		if time.Since(still) >= period {
 			return nil, nil

@@ -4,8 +4,10 @@ go 1.26.8
 
 require (
 	github.com/chromedp/chromedp v0.23.0
+	github.com/ordo-platform/ordo/audit v0.0.0
 	github.com/ordo-platform/ordo/launcher v0.0.0
 	github.com/ordo-platform/ordo/pkg v0.0.0
+	github.com/ordo-platform/ordo/services/order v0.0.0
 )
 
 require (
@@ -32,6 +34,11 @@ require (
 )
 
 replace (
+	github.com/ordo-platform/ordo/audit => ../audit
 	github.com/ordo-platform/ordo/launcher => ../launcher
 	github.com/ordo-platform/ordo/pkg => ../pkg
+	github.com/ordo-platform/ordo/services/inventory => ../services/inventory
+	github.com/ordo-platform/ordo/services/notify => ../services/notify
+	github.com/ordo-platform/ordo/services/order => ../services/order
+	github.com/ordo-platform/ordo/services/payment => ../services/payment
 )

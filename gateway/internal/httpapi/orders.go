@@ -99,6 +99,9 @@ func (h *handlers) placeOrder(c echo.Context) error {
 	}
 	r := h.call(c, http.MethodPost, "/orders", h.to.Write)
 	r.Body = body
+	// The key travels on: if this call times out after the order service
+	// placed the order, a retry with the same key places the same order.
+	r.IdempotencyKey = c.Request().Header.Get("Idempotency-Key")
 	resp, err := h.fetch(c, h.be.Order, r)
 	if err != nil {
 		return h.relayError(c, err)

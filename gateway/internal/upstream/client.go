@@ -32,6 +32,10 @@ type Request struct {
 	Identity *web.Identity
 	// RequestID and TraceParent/TraceState are forwarded as they are.
 	RequestID, TraceParent, TraceState string
+	// IdempotencyKey is forwarded as Idempotency-Key, so a backend can make a
+	// retried write land once (the order service derives the order id from
+	// it and the caller).
+	IdempotencyKey string
 	// Timeout bounds the whole call, retries included (0: the client's default).
 	Timeout time.Duration
 }
@@ -172,6 +176,7 @@ func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
 		req.Header.Set(web.HeaderIdentity, web.SignIdentity(c.opts.Secret, *r.Identity, time.Now()))
 	}
 	setIf(req.Header, "X-Request-Id", r.RequestID)
+	setIf(req.Header, "Idempotency-Key", r.IdempotencyKey)
 	setIf(req.Header, "traceparent", r.TraceParent)
 	setIf(req.Header, "tracestate", r.TraceState)
 	return req, nil

@@ -49,16 +49,42 @@ type Placement struct {
 // gets a fresh random id, which is also the correlation id of every event
 // the order causes.
 func (s *Service) Place(ctx context.Context, customer string, items []order.Item) (Placement, error) {
+	return s.PlaceOnce(ctx, customer, "", items)
+}
+
+// placements is the namespace of order ids derived from a client's
+// idempotency key.
+var placements = es.UUID{0x6f, 0x72, 0x64, 0x6f, 0x2d, 0x70, 0x6c, 0x61, 0x63, 0x65, 0x2d, 0x6f, 0x72, 0x64, 0x65, 0x72}
+
+// MaxKeyLength bounds an idempotency key.
+const MaxKeyLength = 200
+
+// PlaceOnce places an order whose id is derived from the customer and the
+// client's idempotency key, so the same request sent again (a retry after a
+// timeout or a crash) finds the order it already placed instead of placing
+// a second one; the same key with other lines is a conflict. An empty key
+// places a new order with a random id, as Place does.
+func (s *Service) PlaceOnce(ctx context.Context, customer, key string, items []order.Item) (Placement, error) {
+	if len(key) > MaxKeyLength {
+		return Placement{}, &order.Error{Kind: order.ErrInvalid, Detail: fmt.Sprintf("idempotency key is %d bytes; the limit is %d", len(key), MaxKeyLength)}
+	}
 	prices, err := s.prices(ctx, items)
 	if err != nil {
 		return Placement{}, err
 	}
 	id := es.NewUUID().String()
+	if key != "" {
+		id = es.DerivedUUID(placements, customer+"\x00"+key).String()
+	}
 	out, err := s.repo.Execute(withOrder(ctx, id, true), id, func(o order.Order) ([]any, error) {
 		return o.Place(customer, items, prices)
 	})
 	if err != nil {
 		return Placement{}, fmt.Errorf("place order %s: %w", id, err)
+	}
+	if len(out.Events) == 0 { // placed before, by the same request
+		pos, err := s.latest(ctx, id)
+		return Placement{ID: id, Position: pos}, err
 	}
 	return Placement{ID: id, Position: out.Result.Position}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/ordo-platform/ordo/pkg/es"
@@ -92,5 +93,40 @@ func TestCommandsOnUnknownOrders(t *testing.T) {
 		if _, err := svc.RequestCancellation(ctx, "alice", id); !errors.Is(err, order.ErrNotFound) {
 			t.Errorf("RequestCancellation(%q): %v", id, err)
 		}
+	}
+}
+
+// The same request sent again with the same idempotency key — after a
+// timeout or a crash of the order service — finds the order it placed.
+func TestPlaceOnceWithAKey(t *testing.T) {
+	cat := &fakeCatalog{prices: order.Prices{"A": money.Euros(100), "B": money.Euros(5)}}
+	svc, store := newService(t, cat)
+	ctx := context.Background()
+	lines := []order.Item{{SKU: "A", Quantity: 2}}
+	first, err := svc.PlaceOnce(ctx, "alice", "key-1", lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.PlaceOnce(ctx, "alice", "key-1", lines)
+	if err != nil || again != first {
+		t.Fatalf("same key again: %+v, %v; want %+v", again, err, first)
+	}
+	events, err := store.ReadStream(ctx, "order-"+first.ID, es.Forwards, 0, 10)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("order stream has %d events (%v), want one order.placed", len(events), err)
+	}
+	if _, err := svc.PlaceOnce(ctx, "alice", "key-1", []order.Item{{SKU: "B", Quantity: 1}}); !errors.Is(err, order.ErrConflict) {
+		t.Errorf("same key, other lines: %v, want a conflict", err)
+	}
+	bob, err := svc.PlaceOnce(ctx, "bob", "key-1", lines)
+	if err != nil || bob.ID == first.ID {
+		t.Errorf("bob's key-1 gave %+v, %v; keys belong to their customer", bob, err)
+	}
+	other, err := svc.PlaceOnce(ctx, "alice", "key-2", lines)
+	if err != nil || other.ID == first.ID {
+		t.Errorf("another key gave %+v, %v; want a new order", other, err)
+	}
+	if _, err := svc.PlaceOnce(ctx, "alice", strings.Repeat("k", app.MaxKeyLength+1), lines); !errors.Is(err, order.ErrInvalid) {
+		t.Errorf("oversized key: %v, want invalid", err)
 	}
 }

@@ -52,7 +52,9 @@ func (h handlers) place(c echo.Context) error {
 		return err
 	}
 	id, _ := web.IdentityFrom(c)
-	p, err := h.app.Place(c.Request().Context(), id.User, req.Lines)
+	// The gateway passes the client's Idempotency-Key on: a retried request
+	// then finds the order it placed (see app.PlaceOnce).
+	p, err := h.app.PlaceOnce(c.Request().Context(), id.User, c.Request().Header.Get("Idempotency-Key"), req.Lines)
 	if err != nil {
 		return err
 	}

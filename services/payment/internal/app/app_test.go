@@ -248,3 +248,30 @@ func TestReconcilerHealsTheBacklog(t *testing.T) {
 		t.Errorf("status %s after the reconciler ran, want captured", got)
 	}
 }
+
+// A crash between sending a charge and recording its answer leaves the
+// payment pending while the provider did charge. If the order is then
+// called off, reconciling must find that charge and refund it: the money
+// never stays with a cancelled order.
+func TestChargeLostInACrashIsFoundAndRefundedAfterCancel(t *testing.T) {
+	e := newEnv(t, 1, providersim.Faults{}, provider.Options{})
+	amount := money.Euros(2010)
+	if _, err := e.repo.Save(ctx, "o1", es.NoStream, payment.Requested{OrderID: "o1", Amount: amount}); err != nil {
+		t.Fatal(err)
+	}
+	// The charge went out and landed; the process died before recording it.
+	if o, err := e.prov.Charge(ctx, "o1", amount); err != nil || o.Kind != provider.Captured {
+		t.Fatalf("charge at the provider: %+v, %v", o, err)
+	}
+	if res, err := e.svc.Cancel(ctx, "o1"); err != nil || res.Status != payment.StatusPending {
+		t.Fatalf("cancel: %+v, %v", res, err)
+	}
+	res, err := e.svc.Reconcile(ctx, "o1")
+	if err != nil || res.Status != payment.StatusRefunded {
+		t.Fatalf("reconcile: %+v, %v; want the lost charge found and refunded", res, err)
+	}
+	l := e.sim.Ledger()
+	if len(l.Charges) != 1 || len(l.Refunds) != 1 {
+		t.Fatalf("ledger: %d charges, %d refunds; want one of each", len(l.Charges), len(l.Refunds))
+	}
+}

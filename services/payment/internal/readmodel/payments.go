@@ -40,9 +40,25 @@ type View struct {
 }
 
 // needsAttention reports whether the reconciler should look at the payment.
+// needsAttention keeps a payment in the reconciler's backlog: its outcome
+// is unknown, a refund is due, or it is still pending — requested with no
+// recorded answer, which after a crash mid-charge may hide a charge the
+// provider did make (NeedsAttention waits before it hands those out).
 func (v View) needsAttention() bool {
-	return v.Status == payment.StatusUnknown || (v.Status == payment.StatusCaptured && v.Cancelled)
+	return v.Status == payment.StatusUnknown || v.Status == payment.StatusPending ||
+		(v.Status == payment.StatusCaptured && v.Cancelled)
 }
+
+// Backlog timing for pending payments.
+const (
+	// PendingGrace is how long a pending payment is left to the capture
+	// in flight before the reconciler asks the provider about it.
+	PendingGrace = 30 * time.Second
+	// PendingHorizon is how long the reconciler keeps asking about a
+	// pending payment that was called off: past it, a charge the provider
+	// never reported is taken as never made.
+	PendingHorizon = 15 * time.Minute
+)
 
 // fold applies one payment event to the view; ok is false when the event
 // leaves no view (a cancel before any request).
@@ -140,12 +156,37 @@ func (r Reader) Get(ctx context.Context, orderID string) (v View, ok bool, err e
 	return get(ctx, r.rdb, key)
 }
 
-// NeedsAttention lists the orders whose payment outcome is unknown or whose
-// captured money must be refunded.
+// NeedsAttention lists the orders whose payment outcome is unknown, whose
+// refund is due, or whose payment has been pending longer than PendingGrace
+// (a called-off one only until PendingHorizon).
 func (r Reader) NeedsAttention(ctx context.Context) ([]string, error) {
 	key, err := r.keys.Key(ctx, "attention")
 	if err != nil {
 		return nil, err
 	}
-	return r.rdb.SMembers(ctx, key).Result()
+	ids, err := r.rdb.SMembers(ctx, key).Result()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := ids[:0]
+	for _, id := range ids {
+		v, ok, err := r.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok && v.due(now) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// due reports whether the reconciler should look at v now.
+func (v View) due(now time.Time) bool {
+	if v.Status != payment.StatusPending {
+		return true
+	}
+	age := now.Sub(v.UpdatedAt)
+	return age >= PendingGrace && (!v.Cancelled || age < PendingHorizon)
 }

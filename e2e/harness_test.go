@@ -1,0 +1,113 @@
+package e2e
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordo-platform/ordo/launcher"
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/testenv"
+)
+
+// loadEnv is what the crash test and the benchmark change in the children's
+// environment. The launcher passes its own environment under its table, so
+// variables the table does not set reach the binaries as they are.
+var loadEnv = map[string]string{
+	// Hundreds of orders from two customers on one address would hit the
+	// shop's limits (20/s per user, 50/s per address); the load is the
+	// point here, not the limiter.
+	"ORDO_GATEWAY_USER_RATE":  "100000",
+	"ORDO_GATEWAY_USER_BURST": "100000",
+	"ORDO_GATEWAY_ADDR_RATE":  "100000",
+	"ORDO_GATEWAY_ADDR_BURST": "100000",
+}
+
+// loadPlatform is a platform started for load: its launcher handle, its
+// output (shown when the test fails) and its event store, opened here.
+type loadPlatform struct {
+	*launcher.Platform
+	out   *logBuffer
+	store es.Store
+}
+
+// startLoadPlatform starts the whole platform on free ports with a fresh
+// database, Redis prefix and Mailpit. binDir is shared between runs; build
+// says whether this run builds into it (the first) or reuses it.
+func startLoadPlatform(tb testing.TB, binDir string, build bool) *loadPlatform {
+	tb.Helper()
+	root, err := launcher.FindRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ports, err := launcher.FreePorts()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, prefix := testenv.Redis(tb)
+	smtp, mailAPI := testenv.Mailpit(tb)
+	out := &logBuffer{}
+	ctx := context.WithoutCancel(tb.Context())
+	p, err := launcher.Start(ctx, launcher.Config{
+		Root: root, BinDir: binDir, NoBuild: !build, Ports: ports, DatabaseURL: testenv.Database(tb),
+		RedisPrefix: prefix, MailpitSMTP: smtp, MailpitAPI: mailAPI, Output: out,
+		ReadyTimeout: 3 * time.Minute, StopTimeout: 10 * time.Second,
+	})
+	if err != nil {
+		tb.Fatalf("start the platform: %v\noutput:\n%s", err, out.Tail(20000))
+	}
+	lp := &loadPlatform{Platform: p, out: out}
+	tb.Cleanup(func() {
+		if err := p.Stop(context.WithoutCancel(tb.Context())); err != nil {
+			tb.Errorf("stop: %v", err)
+		}
+		if tb.Failed() {
+			tb.Logf("platform output (tail):\n%s", out.Tail(60000))
+		}
+	})
+	store, closeStore, err := platform.OpenStore(ctx, p.DatabaseURL, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatalf("open the event store: %v", err)
+	}
+	tb.Cleanup(closeStore)
+	lp.store = store
+	return lp
+}
+
+// setLoadEnv sets loadEnv (and extra pairs) for the rest of the test.
+func setLoadEnv(tb testing.TB, extra ...string) {
+	tb.Helper()
+	for k, v := range loadEnv {
+		tb.Setenv(k, v)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		tb.Setenv(extra[i], extra[i+1])
+	}
+}
+
+// logBuffer collects the platform's output from many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// Tail is the last n bytes written.
+func (l *logBuffer) Tail(n int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.b.String()
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
+}

@@ -1,0 +1,320 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/money"
+	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/testenv"
+	"github.com/ordo-platform/ordo/services/order"
+)
+
+// benchCommand reproduces BenchmarkSaga (from the repository root).
+const benchCommand = "ORDO_BENCH_ORDERS=200 ORDO_BENCH_WORKERS=8 bin/ordo-infra exec -- go test -run '^$' -bench BenchmarkSaga -benchtime 1x -timeout 20m ./e2e/"
+
+// BenchmarkSaga measures the order-fulfilment saga end to end: N orders
+// placed through the gateway by W concurrent clients, each timed from just
+// before its POST to the store's recorded time of its order.confirmed or
+// order.cancelled, first on the happy path (faults off), then on the
+// compensation path (decline rate 1: reserve, charge declined, release,
+// cancel). Beside it the same N orders written without any saga: placed
+// and confirmed directly through the order domain and es.Repository into a
+// fresh PostgreSQL store, by the same W workers (no HTTP, no gateway, no
+// other service): the floor the saga's cost is measured against.
+//
+// It ignores b.N beyond one measurement: run it with -benchtime 1x. It
+// prints a Markdown table and reports the figures as metrics.
+func BenchmarkSaga(b *testing.B) {
+	n := benchEnvInt(b, "ORDO_BENCH_ORDERS", 200)
+	workers := benchEnvInt(b, "ORDO_BENCH_WORKERS", 8)
+	setLoadEnv(b)
+	p := startLoadPlatform(b, b.TempDir(), true)
+	ctx := b.Context()
+	finals := watchFinals(b, p.store)
+	admin, customers, skus := prepareShop(b, p.GatewayURL)
+
+	var rows []benchRow
+	for b.Loop() {
+		if err := admin.setFaults(ctx, loadFaults{}); err != nil {
+			b.Fatal(err)
+		}
+		happy := sagaPhase(b, "saga, happy path (faults off)", customers, skus, finals, n, workers, "confirmed")
+		if err := admin.setFaults(ctx, loadFaults{DeclineRate: 1}); err != nil {
+			b.Fatal(err)
+		}
+		comp := sagaPhase(b, "saga, compensation (decline rate 1)", customers, skus, finals, n, workers, "cancelled")
+		if err := admin.setFaults(ctx, loadFaults{}); err != nil {
+			b.Fatal(err)
+		}
+		rows = []benchRow{happy.row, happy.accept, comp.row, directPhase(b, n, workers)}
+	}
+	for _, r := range rows {
+		b.ReportMetric(r.p50.Seconds()*1000, benchSlug(r.name)+"-p50-ms")
+	}
+	fmt.Print(benchTable(n, workers, rows))
+}
+
+func benchEnvInt(b *testing.B, key string, def int) int {
+	b.Helper()
+	var n int
+	if s := os.Getenv(key); s != "" {
+		if _, err := fmt.Sscan(s, &n); err != nil || n <= 0 {
+			b.Fatalf("%s=%q: want a positive integer", key, s)
+		}
+		return n
+	}
+	return def
+}
+
+// benchRow is one line of the table.
+type benchRow struct {
+	name          string
+	n             int
+	p50, p99, max time.Duration
+	perSecond     float64 // completed per second of the phase's wall time
+	note          string
+}
+
+func newRow(name string, ds []time.Duration, wall time.Duration, note string) benchRow {
+	slices.Sort(ds)
+	r := benchRow{name: name, n: len(ds), note: note}
+	if len(ds) > 0 {
+		r.p50, r.p99, r.max = quantile(ds, 0.50), quantile(ds, 0.99), ds[len(ds)-1]
+	}
+	if wall > 0 {
+		r.perSecond = float64(len(ds)) / wall.Seconds()
+	}
+	return r
+}
+
+// quantile of sorted ds, nearest rank.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	i := int(q*float64(len(ds))+0.999999) - 1
+	return ds[max(0, min(i, len(ds)-1))]
+}
+
+// finalTimes hears every order.confirmed / order.cancelled and keeps the
+// time the store recorded it, by order id.
+type finalTimes struct {
+	mu   sync.Mutex
+	at   map[string]es.Event
+	wait map[string]chan struct{}
+}
+
+func (f *finalTimes) ch(id string) chan struct{} {
+	if f.wait[id] == nil {
+		f.wait[id] = make(chan struct{})
+	}
+	return f.wait[id]
+}
+
+// await returns the final event of order id, or an error after within.
+func (f *finalTimes) await(ctx context.Context, id string, within time.Duration) (es.Event, error) {
+	f.mu.Lock()
+	c := f.ch(id)
+	f.mu.Unlock()
+	select {
+	case <-c:
+	case <-time.After(within):
+		return es.Event{}, fmt.Errorf("order %s not final after %v", id, within)
+	case <-ctx.Done():
+		return es.Event{}, ctx.Err()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.at[id], nil
+}
+
+func watchFinals(b *testing.B, store es.Store) *finalTimes {
+	b.Helper()
+	f := &finalTimes{at: map[string]es.Event{}, wait: map[string]chan struct{}{}}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(b.Context()))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		filter := es.Filter{Categories: []string{order.Category}, Types: []string{order.TypeConfirmed, order.TypeCancelled}}
+		err := store.Subscribe(ctx, es.Start, filter, func(_ context.Context, e es.Event) error {
+			id := strings.TrimPrefix(e.StreamID, order.Category+"-")
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if _, seen := f.at[id]; !seen {
+				f.at[id] = e
+				close(f.ch(id))
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			b.Errorf("subscribe: %v", err)
+		}
+	}()
+	b.Cleanup(func() { cancel(); <-done })
+	return f
+}
+
+// phaseResult is a saga phase: place-to-final, and POST-to-202 alone.
+type phaseResult struct{ row, accept benchRow }
+
+// sagaPhase places n one-line orders through the gateway with workers
+// clients and times each until its final event; every outcome must be want.
+func sagaPhase(b *testing.B, name string, customers []*loadClient, skus []string, finals *finalTimes, n, workers int, want string) phaseResult {
+	b.Helper()
+	ctx := b.Context()
+	var mu sync.Mutex
+	var total, accept []time.Duration
+	var errs []error
+	var unexpected int
+	begin := time.Now()
+	var last time.Time
+	runWorkers(n, workers, func(i int) {
+		c := customers[i%len(customers)]
+		t0 := time.Now()
+		o, err := c.place(ctx, fmt.Sprintf("bench-%s-%d-%d", benchSlug(name), begin.UnixNano(), i),
+			[]loadLine{{SKU: skus[i%len(skus)], Quantity: 1}}, 30*time.Second)
+		t1 := time.Now()
+		var e es.Event
+		if err == nil {
+			e, err = finals.await(ctx, o.ID, time.Minute)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		if !strings.HasSuffix(e.Type, want) {
+			unexpected++
+		}
+		total, accept = append(total, e.RecordedAt.Sub(t0)), append(accept, t1.Sub(t0))
+		if e.RecordedAt.After(last) {
+			last = e.RecordedAt
+		}
+	})
+	if len(errs) > 0 {
+		b.Fatalf("%s: %d orders failed; first: %v", name, len(errs), errs[0])
+	}
+	note := ""
+	if unexpected > 0 {
+		note = fmt.Sprintf("%d orders did not end %s", unexpected, want)
+	}
+	return phaseResult{
+		row:    newRow(name+": place → "+want, total, last.Sub(begin), note),
+		accept: newRow(name+": POST → 202 only", accept, 0, "the saga runs behind it"),
+	}
+}
+
+// directPhase writes the same orders without a saga: place then confirm
+// through the order aggregate, straight into a fresh store.
+func directPhase(b *testing.B, n, workers int) benchRow {
+	b.Helper()
+	ctx := b.Context()
+	store, closeStore, err := platform.OpenStore(ctx, testenv.Database(b), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeStore()
+	reg := es.NewRegistry()
+	order.Register(reg)
+	repo := es.NewRepository(store, reg, order.Aggregate, 3)
+	prices := order.Prices{"SKU-1": money.Euros(1290)}
+	var mu sync.Mutex
+	var ds []time.Duration
+	var errs []error
+	begin := time.Now()
+	runWorkers(n, workers, func(i int) {
+		id := es.NewUUID().String()
+		t0 := time.Now()
+		_, err := repo.Execute(ctx, id, func(o order.Order) ([]any, error) {
+			return o.Place("alice", []order.Item{{SKU: "SKU-1", Quantity: 1}}, prices)
+		})
+		if err == nil {
+			_, err = repo.Execute(ctx, id, order.Order.Confirm)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		ds = append(ds, time.Since(t0))
+	})
+	if len(errs) > 0 {
+		b.Fatalf("direct writes: %d failed; first: %v", len(errs), errs[0])
+	}
+	return newRow("no saga: place + confirm via order domain → PostgreSQL store", ds, time.Since(begin), "no HTTP, no other service")
+}
+
+// runWorkers calls f(0..n-1) from workers goroutines.
+func runWorkers(n, workers int, f func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func benchTable(n, workers int, rows []benchRow) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "\n### Saga benchmark — %d orders per row, %d concurrent clients\n\n", n, workers)
+	fmt.Fprintf(&s, "| what | orders | p50 | p99 | max | completed/s | note |\n|---|---:|---:|---:|---:|---:|---|\n")
+	for _, r := range rows {
+		rate := "—"
+		if r.perSecond > 0 {
+			rate = fmt.Sprintf("%.1f", r.perSecond)
+		}
+		fmt.Fprintf(&s, "| %s | %d | %s | %s | %s | %s | %s |\n", r.name, r.n, ms(r.p50), ms(r.p99), ms(r.max), rate, r.note)
+	}
+	fmt.Fprintf(&s, "\nReproduce: `%s`  \nMachine: %d CPUs (%s), %s, %s/%s; date %s\n\n",
+		benchCommand, runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339))
+	return s.String()
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", d.Seconds()*1000) }
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
+
+// benchSlug makes a metric unit of a row's name.
+func benchSlug(s string) string {
+	var out strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			out.WriteRune(r)
+			dash = false
+		} else if !dash {
+			out.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(out.String(), "-")
+}
