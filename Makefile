@@ -11,6 +11,7 @@ SHELL        := /bin/bash
 
 GO         ?= go
 BENCHTIME  ?= 2s
+BENCH_ORDERS ?= 200
 ORDO_INFRA := bin/ordo-infra
 SQLC_DIR   := pkg/eventstore/postgres
 # Workspace modules, from go.work.
@@ -48,8 +49,10 @@ lint: ## golangci-lint (config .golangci.yml) over every workspace module
 	done; \
 	exit $$status
 
-bench: $(ORDO_INFRA) ## event store benchmarks against PostgreSQL (BENCHTIME=2s)
+bench: $(ORDO_INFRA) ## event store, gateway and saga benchmarks, each beside its baseline (BENCHTIME=2s, BENCH_ORDERS=200)
 	$(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./$(SQLC_DIR)/
+	$(ORDO_INFRA) exec -- $(GO) run ./gateway/cmd/gateway-bench -duration 10s
+	ORDO_BENCH_ORDERS=$(BENCH_ORDERS) ORDO_BENCH_WORKERS=8 $(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench BenchmarkSaga -benchtime 1x -timeout 20m ./e2e/
 	@echo "bench: record these results, with the machine and date, in docs/benchmarks.md"
 
 run: ## the whole platform on loopback; ARGS="-reset" for a fresh shop, ARGS="-help" for more

@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -104,6 +106,9 @@ func TestShop(t *testing.T) {
 		}
 		run.othersOrder(t, aliceOrder)
 	})
+	t.Run("the console watch catches errors", run.watchCatches)
+	t.Run("a 360 px phone", run.phone)
+	t.Run("keyboard only", run.keyboard)
 }
 
 // stocked picks a product with at least n available.
@@ -187,6 +192,7 @@ func (r *shopRun) buyAndSee(t *testing.T) string {
 	}
 	pg.run("timeline drawn", 10*time.Second, chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
 	pg.screenshot("a2-order")
+	r.timeline(t, pg, "alice", id, false, "a4-order-timeline")
 	row := fmt.Sprintf(`tr[data-order=%q] .badge`, id)
 	pg.run("my orders lists it", 10*time.Second, pg.goTo("#/orders"), chromedp.WaitVisible(chromedp.CSS(row)))
 	if got := pg.waitAttr(row, "data-status", 5*time.Second, func(s string) bool { return s == st }); got != st {
@@ -235,16 +241,181 @@ func (r *shopRun) declined(t *testing.T) {
 	}
 	pg.run("timeline drawn", 10*time.Second, chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
 	pg.screenshot("b2-order-declined")
+	r.timeline(t, pg, "alice", id, r.saga, "b3-order-declined-timeline")
+}
+
+// timeline checks both ways the order page shows its timeline, whatever
+// the gateway answers to GET /api/v1/orders/{id}/timeline today: with 200
+// the page must draw those very events (lanes by stream, compensations
+// marked); with 501 it must show its fallback drawn from the order view.
+// The answer the gateway does not give is played by the browser itself in
+// a second tab (serveTimeline): for 200, the order service's own answer,
+// or a sample of its shape when the service has none.
+func (r *shopRun) timeline(t *testing.T, pg *page, user, id string, compensated bool, shot string) {
+	t.Helper()
+	status, body := apiClient(t, r.p.GatewayURL, user).get("/api/v1/orders/" + id + "/timeline")
+	var events []timelineEvent
+	switch status {
+	case http.StatusOK:
+		var b struct {
+			Events []timelineEvent `json:"events"`
+		}
+		if err := json.Unmarshal(body, &b); err != nil {
+			t.Fatalf("timeline: %v in %s", err, body)
+		}
+		events = b.Events
+		fb := r.newPage(t)
+		fb.login(user)
+		fb.serveTimeline(id, http.StatusNotImplemented, gatewayWithoutTimeline)
+		fb.run("open the order", 15*time.Second, fb.goTo("#/orders/"+id))
+		fb.fallback()
+		fb.screenshot(shot + "-fallback")
+	case http.StatusNotImplemented:
+		pg.fallback()
+		var ok bool
+		if events, ok = serviceTimeline(t, r.p.URLs["order"], id); !ok {
+			t.Log("GAP: the order service serves no timeline; drawing a sample of its shape instead")
+			events, compensated = sampleTimeline(id), true
+		}
+		pg = r.newPage(t)
+		pg.login(user)
+		pg.serveTimeline(id, http.StatusOK, timelineAnswer(t, events))
+		pg.run("open the order", 15*time.Second, pg.goTo("#/orders/"+id))
+	default:
+		t.Fatalf("GET timeline: %d %s", status, body)
+	}
+	comps := pg.checkDrawn(events)
+	pg.screenshot(shot)
+	if compensated && comps == 0 {
+		t.Errorf("the timeline of a compensated order marks no compensation: %d events", len(events))
+	}
+	t.Logf("timeline (gateway %d): %d events, %d compensations", status, len(events), comps)
+}
+
+// fallback checks the order page shows the timeline drawn from the order
+// view, with the note saying why.
+func (pg *page) fallback() {
+	pg.t.Helper()
+	pg.run("timeline fallback", 10*time.Second, chromedp.WaitVisible(chromedp.CSS("#timeline-note")),
+		chromedp.WaitVisible(chromedp.CSS(`svg.timeline[data-source="view"]`)))
+	if note := pg.text("#timeline-note"); !strings.Contains(note, "HTTP 501") {
+		pg.t.Errorf("the fallback note says %q, want the 501", note)
+	}
 }
 
 func (r *shopRun) othersOrder(t *testing.T, id string) {
 	pg := r.newPage(t)
+	pg.expect(`/api/v1/orders/`+regexp.QuoteMeta(id)+`(\?.*)?$`, http.StatusNotFound, "bob asks for alice's order on purpose")
 	pg.login("bob")
 	pg.run("open alice's order", 15*time.Second, pg.goTo("#/orders/"+id), chromedp.WaitVisible(chromedp.CSS("#not-found")))
 	if got := pg.text("#order-status"); got != "" {
 		t.Errorf("bob sees a status for alice's order: %q", got)
 	}
 	pg.screenshot("c-bob-not-found")
+}
+
+// watchCatches proves the console watch every tab has: it sees
+// console.error, an uncaught exception and an HTTP error, and lets through
+// only the HTTP error a test expects (then forgets them all, so this tab
+// does not fail the test).
+func (r *shopRun) watchCatches(t *testing.T) {
+	pg := r.newPage(t)
+	pg.expect(`/shop/expected-404$`, http.StatusNotFound, "this check")
+	pg.run("cause errors", 15*time.Second, chromedp.Navigate(pg.base+"/"), chromedp.WaitVisible(chromedp.CSS("#view")),
+		js(`console.error("watch-check error"); setTimeout(() => { throw new Error("watch-check exception"); });
+			fetch("/shop/expected-404"); fetch("/shop/unexpected-404");`),
+		chromedp.Sleep(time.Second))
+	w := pg.console
+	w.mu.Lock()
+	seen := w.seen
+	w.seen = nil
+	w.mu.Unlock()
+	var caught, passed []string
+	for _, e := range seen {
+		if _, ok := w.allowed(e); ok {
+			passed = append(passed, e.url)
+		} else {
+			caught = append(caught, e.text+" "+e.url)
+		}
+	}
+	all := strings.Join(caught, "\n")
+	for _, want := range []string{"watch-check error", "watch-check exception", "/shop/unexpected-404"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the console watch missed %q; it caught %q", want, caught)
+		}
+	}
+	if len(passed) != 1 || !strings.HasSuffix(passed[0], "/shop/expected-404") || len(caught) != 3 {
+		t.Errorf("the console watch let %q pass and caught %q, want only expected-404 passed and 3 caught", passed, caught)
+	}
+}
+
+// phoneWidth is the narrowest phone the shop supports. The emulation is
+// not "mobile": a mobile layout viewport grows to the page's width, so an
+// overflowing page would still have scrollWidth == innerWidth.
+const phoneWidth = 360
+
+// phone uses the shop in a 360×740 window, as on a small phone: every page
+// must fit its width (nothing scrolls sideways but the boxes meant to).
+func (r *shopRun) phone(t *testing.T) {
+	alice := apiClient(t, r.p.GatewayURL, "alice")
+	prod := r.stocked(t, alice, 1)
+	pg := r.newPage(t)
+	pg.run("360 px window", 5*time.Second, chromedp.EmulateViewport(phoneWidth, 740))
+	pg.width = phoneWidth
+	pg.login("alice")
+	btn := fmt.Sprintf(`li[data-sku=%q] button:not([disabled])`, prod.SKU)
+	pg.run("catalog", 15*time.Second, chromedp.WaitVisible(chromedp.CSS(btn)))
+	pg.fits("catalog")
+	pg.screenshot("p1-catalog-360")
+	pg.run("add to cart, go to the cart", 10*time.Second, chromedp.Click(chromedp.CSS(btn)), chromedp.WaitEnabled(chromedp.CSS("#checkout")),
+		chromedp.Click(chromedp.CSS(".to-cart")), chromedp.WaitVisible(chromedp.CSS("#checkout")))
+	pg.fits("cart")
+	pg.screenshot("p2-cart-360")
+	pg.run("check out", 20*time.Second, chromedp.Click(chromedp.CSS("#checkout")), chromedp.WaitVisible(chromedp.CSS("#order-status")),
+		chromedp.WaitVisible(chromedp.CSS("svg.timeline")))
+	hash, _ := chromedp.Run(pg.ctx, chromedp.Evaluate[string](`location.hash`))
+	id, err := orderIDFromHash(hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.settle(t, pg)
+	pg.fits("order page")
+	pg.screenshot("p3-order-360")
+	pg.run("my orders", 10*time.Second, pg.goTo("#/orders"), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-order=%q]`, id))))
+	pg.fits("my orders")
+	pg.screenshot("p4-my-orders-360")
+
+	op := r.newPage(t)
+	op.run("360 px window", 5*time.Second, chromedp.EmulateViewport(phoneWidth, 740))
+	op.width = phoneWidth
+	op.login("admin")
+	op.run("operator page", 15*time.Second, op.goTo("#/admin"), chromedp.WaitVisible(chromedp.CSS("tr[data-service]")))
+	op.fits("operator page")
+	op.screenshot("p5-operator-360")
+}
+
+// keyboard logs in and buys with the keyboard alone: Tab to each control
+// (each must show its focus and have a name), type, Space and Enter.
+func (r *shopRun) keyboard(t *testing.T) {
+	alice := apiClient(t, r.p.GatewayURL, "alice")
+	prod := r.stocked(t, alice, 1)
+	pg := r.newPage(t)
+	pg.run("open the login page", 20*time.Second, chromedp.Navigate(pg.base+"/#/login"), chromedp.WaitVisible(chromedp.CSS("#username")))
+	pg.unnamed("login page")
+	pg.tabTo("#username", 5)
+	pg.run("type the user", 5*time.Second, chromedp.KeyEvent("alice"))
+	pg.tabTo("#password", 3)
+	pg.run("type the password and press Enter", 15*time.Second, chromedp.KeyEvent("demo"), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS("#logout")))
+	btn := fmt.Sprintf(`li[data-sku=%q] button`, prod.SKU)
+	pg.run("catalog", 15*time.Second, chromedp.WaitVisible(chromedp.CSS(btn)))
+	pg.unnamed("catalog")
+	pg.tabTo(btn, 60)
+	pg.run("Space adds to the cart", 10*time.Second, chromedp.KeyEvent(" "), chromedp.WaitEnabled(chromedp.CSS("#checkout")))
+	pg.tabTo("#checkout", 60)
+	pg.run("Enter places the order", 20*time.Second, chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("#order-status")))
+	pg.unnamed("order page")
+	pg.screenshot("k1-order-by-keyboard")
 }
 
 // syncBuffer collects the platform's output from many goroutines.

@@ -80,12 +80,12 @@ function faultsForm() {
 function serviceTable(svcs) {
   const names = Object.keys(svcs).sort();
   if (!names.length) return h("p", {}, "unknown");
-  return h("div", { class: "table-wrap" }, h("table", { class: "status" },
+  return h("div", { class: "table-wrap" }, h("table", { class: "status stack" },
     h("thead", {}, h("tr", {}, ["Service", "Health", "Gateway breaker", "Its own breakers"].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, names.map((n) => {
       const v = svcs[n] || {};
-      return h("tr", { "data-service": n }, h("th", { scope: "row" }, n), h("td", {}, statusBadge(v.status || "unknown")),
-        h("td", {}, breakerText(v.breaker)), h("td", {}, ownBreakers(v.breakers)));
+      return h("tr", { "data-service": n }, h("th", { scope: "row" }, n), h("td", { "data-label": "Health" }, statusBadge(v.status || "unknown")),
+        h("td", { "data-label": "Gateway breaker" }, breakerText(v.breaker)), h("td", { "data-label": "Its own breakers" }, ownBreakers(v.breakers)));
     }))));
 }
 

@@ -79,7 +79,12 @@ const cart = {
 function catalogPage(root) {
   const grid = h("ul", { class: "products", "aria-label": "Products" });
   const cartBox = h("section", { class: "card cart", "aria-labelledby": "cart-h" });
-  root.append(h("div", { class: "shop" }, h("section", { "aria-labelledby": "cat-h" }, h("h1", { id: "cat-h" }, "Catalog"), grid), cartBox));
+  // On a phone the cart comes after the whole catalog: a button takes the
+  // customer (and the keyboard focus) there.
+  const toCart = h("button", { type: "button", class: "secondary to-cart", onclick: () => { cartBox.scrollIntoView(); cartBox.focus(); } }, "Go to cart");
+  cartBox.setAttribute("tabindex", "-1");
+  root.append(h("div", { class: "shop" }, h("section", { "aria-labelledby": "cat-h" },
+    h("div", { class: "cat-head" }, h("h1", { id: "cat-h" }, "Catalog"), toCart), grid), cartBox));
   let products = [];
   let shown = "";
   // Each poll redraws only what changed: a redraw would take the keyboard
@@ -103,6 +108,8 @@ function catalogPage(root) {
     const lines = Object.entries(c).map(([sku, q]) => ({ sku, q, p: products.find((x) => x.sku === sku) }));
     const total = lines.reduce((t, l) => t + (l.p ? l.p.price.amount * l.q : 0), 0);
     const cur = lines.find((l) => l.p)?.p.price.currency || "EUR";
+    const count = lines.reduce((n, l) => n + l.q, 0);
+    toCart.textContent = count ? `Go to cart (${count})` : "Go to cart";
     cartBox.replaceChildren(h("h2", { id: "cart-h" }, "Cart"),
       lines.length === 0 ? h("p", { class: "hint" }, "Your cart is empty.") : h("ul", { class: "cart-lines" }, lines.map((l) => h("li", {},
         h("span", {}, l.p ? l.p.name : l.sku), h("span", { class: "qty" },
@@ -141,7 +148,7 @@ function catalogPage(root) {
 
 function ordersPage(root) {
   const body = h("tbody");
-  root.append(h("h1", {}, "My orders"), h("div", { class: "table-wrap" }, h("table", { class: "orders" },
+  root.append(h("h1", {}, "My orders"), h("div", { class: "table-wrap" }, h("table", { class: "orders stack" },
     h("caption", { class: "hint" }, "Statuses update by themselves."),
     h("thead", {}, h("tr", {}, ["Order", "Placed", "Items", "Total", "Status"].map((t) => h("th", { scope: "col" }, t)))), body)));
   let shown = "";
@@ -151,12 +158,13 @@ function ordersPage(root) {
     const key = JSON.stringify(items);
     if (key === shown) return; // keeps the focus on a link across polls
     shown = key;
+    // data-label names each cell where a narrow screen stacks the rows.
     body.replaceChildren(...(items.length ? items.map((o) => h("tr", { "data-order": o.id },
-      h("td", {}, h("a", { href: `#/orders/${encodeURIComponent(o.id)}` }, o.id.slice(0, 8))),
-      h("td", {}, time(o.placed_at)),
-      h("td", {}, o.lines.map((l) => `${l.quantity}× ${l.sku}`).join(", ")),
-      h("td", {}, money(o.total)),
-      h("td", {}, statusBadge(o.status), o.reason ? h("span", { class: "reason" }, ` ${o.reason}`) : null))) : [h("tr", {}, h("td", { colspan: 5 }, "No orders yet."))]));
+      h("td", { "data-label": "Order" }, h("a", { href: `#/orders/${encodeURIComponent(o.id)}`, "aria-label": `Order ${o.id}` }, o.id.slice(0, 8))),
+      h("td", { "data-label": "Placed" }, time(o.placed_at)),
+      h("td", { "data-label": "Items" }, o.lines.map((l) => `${l.quantity}× ${l.sku}`).join(", ")),
+      h("td", { "data-label": "Total" }, money(o.total)),
+      h("td", { "data-label": "Status" }, statusBadge(o.status), o.reason ? h("span", { class: "reason" }, ` ${o.reason}`) : null))) : [h("tr", {}, h("td", { colspan: 5 }, "No orders yet."))]));
   }, 2000);
 }
 

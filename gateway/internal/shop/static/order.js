@@ -35,6 +35,7 @@ export function orderPage(root, id) {
     if (key !== lastDrawn) { // redraw only on change, so an open <details> stays open
       lastDrawn = key;
       pictureBody.replaceChildren(...drawn.nodes());
+      showCompensation(pictureBody);
     }
   };
   // timelineOf asks the gateway for the order's events; 501 (the gateway
@@ -116,4 +117,15 @@ function derived(o) {
   if (FINAL.includes(o.status)) ev.push({ type: `order.${o.status}`, at: o.updated_at });
   for (const n of o.notifications || []) if (n.sent_at) ev.push({ type: `notification.${n.kind}`, at: n.sent_at });
   return ev.sort((a, b) => new Date(a.at) - new Date(b.at));
+}
+
+// showCompensation scrolls a long timeline to its first compensation, the
+// part worth seeing first, leaving a little of what led to it in view.
+function showCompensation(el) {
+  const wrap = el.querySelector(".timeline-wrap");
+  const dot = el.querySelector(".event.compensation .dot");
+  if (!wrap || !dot || wrap.scrollWidth <= wrap.clientWidth) return;
+  const svg = wrap.querySelector("svg");
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width || 1;
+  wrap.scrollLeft = Math.max(0, Number(dot.getAttribute("cx")) * scale - wrap.clientWidth / 3);
 }

@@ -32,28 +32,31 @@ const COMPENSATIONS = new Set(["stock.released", "stock.reservation_expired", "p
 
 export const isCompensation = (ev) => COMPENSATIONS.has(ev.type);
 
-const STEP = 100, LEFT = 150, TOP = 44, LANE = 60;
+const STEP = 88, NAMES = 124, TOP = 8, LANE = 60, PAD = 40;
 
-// drawTimeline returns an <svg> (and a table for screen readers) for events;
-// source says where they came from ("events" or "view"), for tests and CSS.
+// drawTimeline returns the picture (and a table for screen readers) for
+// events; source says where they came from ("events" or "view"), for tests
+// and CSS. The lane names stay put while the events scroll sideways.
 export function drawTimeline(events, caption, source = "events") {
   const used = new Set(events.map(laneOf));
   const lanes = [...LANES, ...(used.has("other") ? ["other"] : [])];
-  const width = LEFT + Math.max(events.length, 4) * STEP + 40;
+  const width = PAD + Math.max(events.length, 4) * STEP;
   const height = TOP + lanes.length * LANE + 10;
-  const x = (i) => LEFT + 30 + i * STEP;
+  const x = (i) => PAD + i * STEP;
   const y = (lane) => TOP + lanes.indexOf(lane) * LANE + LANE / 2;
+  const bands = (w) => lanes.map((l, i) => s("rect", { x: 0, y: TOP + i * LANE, width: w, height: LANE, class: i % 2 ? "band odd" : "band" }));
+  const names = s("svg", { class: "timeline-lanes", viewBox: `0 0 ${NAMES} ${height}`, width: NAMES, height, "aria-hidden": "true" },
+    bands(NAMES), lanes.map((l, i) => s("text", { x: 10, y: TOP + i * LANE + LANE / 2 + 4, class: "lane-name", "data-lane": l }, LANE_NAMES[l] || l)));
   const svg = s("svg", { class: "timeline", viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": caption,
     "data-source": source, "data-events": events.length },
     s("title", {}, caption),
-    legend(),
-    lanes.map((l, i) => s("g", { class: "lane", "data-lane": l },
-      s("rect", { x: 0, y: TOP + i * LANE, width, height: LANE, class: i % 2 ? "band odd" : "band" }),
-      s("text", { x: 10, y: TOP + i * LANE + LANE / 2 + 4, class: "lane-name" }, LANE_NAMES[l] || l))),
+    bands(width).map((band, i) => s("g", { class: "lane", "data-lane": lanes[i] }, band)),
     s("polyline", { class: "flow", points: events.map((e, i) => `${x(i)},${y(laneOf(e))}`).join(" ") }),
     events.map((e, i) => eventMark(e, i, x(i), y(laneOf(e)))));
   return h("div", {},
-    h("div", { class: "timeline-wrap", tabindex: 0, role: "region", "aria-label": "Timeline picture (scrolls sideways)" }, svg),
+    legend(),
+    h("div", { class: "timeline-frame" }, names,
+      h("div", { class: "timeline-wrap", tabindex: 0, role: "region", "aria-label": "Timeline picture (scrolls sideways)" }, svg)),
     h("details", {}, h("summary", {}, "The events as a table"), h("div", { class: "table-wrap" }, eventTable(events))));
 }
 
@@ -81,11 +84,10 @@ function tooltip(e, i) {
 }
 
 function legend() {
-  return s("g", { class: "legend", transform: "translate(10,18)" },
-    s("circle", { cx: 6, cy: 0, r: 6, class: "dot" }), s("text", { x: 18, y: 4 }, "event"),
-    s("circle", { cx: 86, cy: 0, r: 6, class: "dot comp" }), s("circle", { cx: 86, cy: 0, r: 10, class: "ring" }),
-    s("text", { x: 102, y: 4 }, "compensation (release, refund, cancel)"),
-    s("text", { x: 380, y: 4, class: "hint" }, "time →"));
+  const icon = (comp) => s("svg", { width: 22, height: 22, viewBox: "-11 -11 22 22", "aria-hidden": "true" },
+    comp ? s("circle", { r: 9, class: "ring" }) : null, s("circle", { r: 6, class: comp ? "dot comp" : "dot" }));
+  return h("p", { class: "legend" }, h("span", {}, icon(false), "event"),
+    h("span", {}, icon(true), "compensation (release, refund, cancel)"), h("span", { class: "hint" }, "time →"));
 }
 
 function eventTable(events) {
