@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -53,7 +54,7 @@ func FreePorts() (Ports, error) {
 		}
 	}()
 	for i := range got {
-		ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort(loopback, "0"))
+		ln, err := listenBelowEphemeral()
 		if err != nil {
 			return Ports{}, fmt.Errorf("find a free port: %w", err)
 		}
@@ -62,6 +63,28 @@ func FreePorts() (Ports, error) {
 	}
 	return Ports{Gateway: got[0], Order: got[1], Inventory: got[2], Payment: got[3], Notify: got[4],
 		Provider: got[5], MailpitSMTP: got[6], MailpitUI: got[7]}, nil
+}
+
+// Free ports are drawn from [freeLow, freeHigh), below the kernel's
+// ephemeral range (32768 and up on Linux): a port picked there and released
+// cannot be handed to someone else's ":0" listener (a test's Mailpit, say)
+// before our child binds it.
+const (
+	freeLow  = 20000
+	freeHigh = 32000
+)
+
+func listenBelowEphemeral() (net.Listener, error) {
+	var lastErr error
+	for range 200 {
+		port := freeLow + rand.IntN(freeHigh-freeLow) //nolint:gosec // a port number, not a secret
+		ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", net.JoinHostPort(loopback, strconv.Itoa(port)))
+		if err == nil {
+			return ln, nil
+		}
+		lastErr = err
+	}
+	return nil, fmt.Errorf("no free port between %d and %d: %w", freeLow, freeHigh, lastErr)
 }
 
 // ParsePorts reads the -ports option: "default", "free", or a base port.
