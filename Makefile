@@ -51,7 +51,7 @@ lint: ## golangci-lint (config .golangci.yml) over every workspace module
 
 bench: $(ORDO_INFRA) ## event store, gateway and saga benchmarks, each beside its baseline (BENCHTIME=2s, BENCH_ORDERS=200)
 	$(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./$(SQLC_DIR)/
-	$(ORDO_INFRA) exec -- $(GO) run ./gateway/cmd/gateway-bench -duration 10s
+	$(GO) run ./gateway/cmd/gateway-bench -duration 10s # finds or starts what it needs itself, through the launcher
 	ORDO_BENCH_ORDERS=$(BENCH_ORDERS) ORDO_BENCH_WORKERS=8 $(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench BenchmarkSaga -benchtime 1x -timeout 20m ./e2e/
 	@echo "bench: record these results, with the machine and date, in docs/benchmarks.md"
 
