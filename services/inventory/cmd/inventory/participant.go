@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
-	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
+	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/inventory/internal/app"
 	"github.com/ordo-platform/ordo/services/inventory/internal/participant"
@@ -23,7 +22,7 @@ import (
 // returned func stops it and waits; the check reports whether it runs.
 func startParticipant(store es.Store, rdb *redis.Client, svc *app.Service, cfg Config, log *slog.Logger) (web.Check, func()) {
 	p := participant.New(store, svc, participant.Options{
-		Checkpoints: checkpoints(store, rdb, cfg.RedisPrefix), TTL: cfg.ReservationTTL, Log: log,
+		Checkpoints: platform.Checkpoints(store, rdb, cfg.RedisPrefix), TTL: cfg.ReservationTTL, Log: log,
 	})
 	var running atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
@@ -52,36 +51,4 @@ func startParticipant(store es.Store, rdb *redis.Client, svc *app.Service, cfg C
 		return nil
 	}}
 	return check, func() { cancel(); wg.Wait() }
-}
-
-// checkpoints keeps the participant's checkpoint in the event store's
-// database, or in Redis for a store without a checkpoint table (KurrentDB).
-func checkpoints(store es.Store, rdb *redis.Client, prefix string) es.Checkpoints {
-	if ps, ok := store.(*postgres.Store); ok {
-		return ps.Checkpoints()
-	}
-	return redisCheckpoints{rdb: rdb, prefix: prefix}
-}
-
-type redisCheckpoints struct {
-	rdb    *redis.Client
-	prefix string
-}
-
-func (c redisCheckpoints) Load(ctx context.Context, name string) (es.Position, error) {
-	s, err := c.rdb.Get(ctx, c.prefix+"checkpoint:"+name).Result()
-	if errors.Is(err, redis.Nil) {
-		return es.Start, nil
-	}
-	if err != nil {
-		return es.Start, fmt.Errorf("load checkpoint %s: %w", name, err)
-	}
-	return es.ParsePosition(s)
-}
-
-func (c redisCheckpoints) Save(ctx context.Context, name string, p es.Position) error {
-	if err := c.rdb.Set(ctx, c.prefix+"checkpoint:"+name, p.String(), 0).Err(); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", name, err)
-	}
-	return nil
 }

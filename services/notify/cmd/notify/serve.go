@@ -12,7 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
-	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
 	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/projection"
 	"github.com/ordo-platform/ordo/pkg/web"
@@ -50,7 +49,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		BreakerFailures: uint32(cfg.BreakerFailures), BreakerCooldown: cfg.BreakerCooldown, //nolint:gosec // checked >= 1
 		RetryInterval: cfg.RetryInterval, MaxBackoff: cfg.MaxBackoff, LeaseTTL: max(time.Minute, 3*cfg.SMTPTimeout),
 	})
-	runner := app.NewRunner(svc, checkpoints(store, rdb, cfg.RedisPrefix), feed)
+	runner := app.NewRunner(svc, platform.Checkpoints(store, rdb, cfg.RedisPrefix), feed)
 	var projecting atomic.Bool
 	stop := start(func(ctx context.Context) { runProjection(ctx, proj, &projecting, log) }, runner.Run)
 	defer func() { stop(); proj.Close() }()
@@ -70,15 +69,6 @@ func mailbox(cfg Config) app.Mailbox {
 		return nil
 	}
 	return mailpit.New(cfg.MailpitAPI)
-}
-
-// checkpoints keeps the subscription's checkpoint in PostgreSQL when that
-// is the store, else in Redis.
-func checkpoints(store es.Store, rdb *redis.Client, prefix string) es.Checkpoints {
-	if ps, ok := store.(*postgres.Store); ok {
-		return ps.Checkpoints()
-	}
-	return app.RedisCheckpoints{RDB: rdb, Prefix: prefix}
 }
 
 // start runs each func in the background until the returned stop is

@@ -3,12 +3,9 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
 )
@@ -169,34 +166,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// RedisCheckpoints keeps subscriber checkpoints in Redis, for stores that
-// have no checkpoint table of their own (KurrentDB). Losing them is safe:
-// the subscription replays from the start and every request is a no-op.
-type RedisCheckpoints struct {
-	RDB    *redis.Client
-	Prefix string
-}
-
-var _ es.Checkpoints = RedisCheckpoints{}
-
-// Load implements es.Checkpoints.
-func (c RedisCheckpoints) Load(ctx context.Context, name string) (es.Position, error) {
-	s, err := c.RDB.Get(ctx, c.Prefix+"checkpoint:"+name).Result()
-	if errors.Is(err, redis.Nil) {
-		return es.Start, nil
-	}
-	if err != nil {
-		return es.Start, fmt.Errorf("load checkpoint %s: %w", name, err)
-	}
-	return es.ParsePosition(s)
-}
-
-// Save implements es.Checkpoints.
-func (c RedisCheckpoints) Save(ctx context.Context, name string, p es.Position) error {
-	if err := c.RDB.Set(ctx, c.Prefix+"checkpoint:"+name, p.String(), 0).Err(); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", name, err)
-	}
-	return nil
 }

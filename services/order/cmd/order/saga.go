@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
-	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
+	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/order/internal/saga"
 	flow "github.com/ordo-platform/ordo/services/order/saga"
@@ -23,7 +22,7 @@ import (
 // returned func stops it and waits; the check reports whether it runs.
 func startSaga(store es.Store, rdb *redis.Client, orders saga.Orders, cfg Config, log *slog.Logger) (*saga.Runner, web.Check, func()) {
 	runner := saga.New(store, orders, saga.Options{
-		Checkpoints: checkpoints(store, rdb, cfg.RedisPrefix),
+		Checkpoints: platform.Checkpoints(store, rdb, cfg.RedisPrefix),
 		Policy:      flow.Policy{ReservationTimeout: cfg.ReserveTimeout, PaymentTimeout: cfg.PaymentTimeout},
 		Log:         log,
 	})
@@ -54,36 +53,4 @@ func startSaga(store es.Store, rdb *redis.Client, orders saga.Orders, cfg Config
 		return nil
 	}}
 	return runner, check, func() { cancel(); wg.Wait() }
-}
-
-// checkpoints keeps the saga's checkpoint in the event store's database,
-// or in Redis for a store without a checkpoint table (KurrentDB).
-func checkpoints(store es.Store, rdb *redis.Client, prefix string) es.Checkpoints {
-	if ps, ok := store.(*postgres.Store); ok {
-		return ps.Checkpoints()
-	}
-	return redisCheckpoints{rdb: rdb, prefix: prefix}
-}
-
-type redisCheckpoints struct {
-	rdb    *redis.Client
-	prefix string
-}
-
-func (c redisCheckpoints) Load(ctx context.Context, name string) (es.Position, error) {
-	s, err := c.rdb.Get(ctx, c.prefix+"checkpoint:"+name).Result()
-	if errors.Is(err, redis.Nil) {
-		return es.Start, nil
-	}
-	if err != nil {
-		return es.Start, fmt.Errorf("load checkpoint %s: %w", name, err)
-	}
-	return es.ParsePosition(s)
-}
-
-func (c redisCheckpoints) Save(ctx context.Context, name string, p es.Position) error {
-	if err := c.rdb.Set(ctx, c.prefix+"checkpoint:"+name, p.String(), 0).Err(); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", name, err)
-	}
-	return nil
 }
