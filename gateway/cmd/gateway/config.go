@@ -67,7 +67,7 @@ func load(args []string, getenv func(string) string, out io.Writer) (settings, *
 	l.Duration(&s.WriteTimeout, "write-timeout", 5*time.Second, "deadline of proxied writes")
 	l.Duration(&s.OrderViewTimeout, "order-view-timeout", 3*time.Second, "deadline of the aggregated order view")
 	l.Duration(&s.AdminTimeout, "admin-timeout", 2*time.Second, "deadline of the admin status probes")
-	l.Duration(&s.RedisTimeout, "redis-timeout", 250*time.Millisecond, "deadline of one rate-limit or idempotency call")
+	l.Duration(&s.RedisTimeout, "redis-timeout", time.Second, "deadline of one rate-limit or idempotency call (a loaded two-core machine can take hundreds of ms)")
 	l.Int(&s.Retries, "retries", 1, "extra tries of a failed backend GET")
 	l.Int(&s.BreakerFailures, "breaker-failures", 5, "consecutive failures that open a backend's breaker")
 	l.Duration(&s.BreakerOpenFor, "breaker-open-for", 5*time.Second, "how long a breaker stays open before a probe")
