@@ -69,3 +69,21 @@ func TestSecretsMasked(t *testing.T) {
 		t.Fatalf("secrets not masked: %s", out)
 	}
 }
+
+func TestNewLogger(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := config.NewLogger(&buf, "warn", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("hidden")
+	log.Warn("shown")
+	if out := buf.String(); strings.Contains(out, "hidden") || !strings.Contains(out, `"msg":"shown"`) {
+		t.Fatalf("level or format not applied: %s", out)
+	}
+	for _, bad := range [][2]string{{"loud", "json"}, {"info", "xml"}} {
+		if _, err := config.NewLogger(&buf, bad[0], bad[1]); err == nil {
+			t.Errorf("NewLogger(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/ordo-platform/ordo/gateway/internal/idempotency"
 	"github.com/ordo-platform/ordo/gateway/internal/ratelimit"
 	"github.com/ordo-platform/ordo/gateway/internal/upstream"
+	"github.com/ordo-platform/ordo/pkg/config"
 	"github.com/ordo-platform/ordo/pkg/web"
 )
 
@@ -25,7 +26,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(out, s.LogLevel, s.LogFormat)
+	log, err := config.NewLogger(out, s.LogLevel, s.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -123,19 +124,4 @@ func openRedis(url string, timeout time.Duration) (*redis.Client, error) {
 	opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.PoolTimeout = timeout*4, timeout, timeout, timeout
 	opts.MaxRetries = 0
 	return redis.NewClient(opts), nil
-}
-
-func newLogger(out io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log-level %q: %w", level, err)
-	}
-	o := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(out, o)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(out, o)), nil
-	}
-	return nil, fmt.Errorf("log-format %q: want text or json", format)
 }

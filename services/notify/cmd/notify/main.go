@@ -83,18 +83,11 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 }
 
 func newLogger(cfg Config, out io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return nil, fmt.Errorf("log-level %q: %w", cfg.LogLevel, err)
+	log, err := config.NewLogger(out, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return nil, err
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch cfg.LogFormat {
-	case "json":
-		return slog.New(slog.NewJSONHandler(out, opts)).With("service", "notify"), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(out, opts)).With("service", "notify"), nil
-	}
-	return nil, fmt.Errorf("log-format %q: want json or text", cfg.LogFormat)
+	return log.With("service", "notify"), nil
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {

@@ -70,16 +70,5 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 }
 
 func newLogger(cfg Config, out io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		return nil, fmt.Errorf("config: log-level %q: %w", cfg.LogLevel, err)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch cfg.LogFormat {
-	case "json":
-		return slog.New(slog.NewJSONHandler(out, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(out, opts)), nil
-	}
-	return nil, fmt.Errorf("config: log-format %q: want json or text", cfg.LogFormat)
+	return config.NewLogger(out, cfg.LogLevel, cfg.LogFormat)
 }

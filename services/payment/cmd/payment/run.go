@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ordo-platform/ordo/pkg/config"
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/web"
@@ -26,7 +27,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
+	log, err := config.NewLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}

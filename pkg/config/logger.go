@@ -1,0 +1,24 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// NewLogger returns the logger every ordo binary uses: level is debug,
+// info, warn or error; format is json or text.
+func NewLogger(out io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log-level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(out, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(out, opts)), nil
+	}
+	return nil, fmt.Errorf("log-format %q: want json or text", format)
+}
