@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/es/estest"
 	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
 	"github.com/ordo-platform/ordo/pkg/testenv"
 )
@@ -48,10 +49,7 @@ func sample() Projection {
 // model a rebuild from zero must produce.
 func expected(t *testing.T, s es.Store) map[string]string {
 	t.Helper()
-	events, err := s.ReadAll(context.Background(), es.Start, sample().Filter, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := estest.ReadAll(t, s, es.Start, sample().Filter)
 	model, counts, streams, sum := map[string]string{}, map[string]int{}, []string{}, int64(0)
 	for _, e := range events {
 		var body struct{ N int64 }
@@ -243,10 +241,7 @@ func TestApplyCheckpointAndReplay(t *testing.T) {
 
 	// Replay: deliver every event again from Start, as a subscription from
 	// an older checkpoint would. The stored checkpoint makes each a no-op.
-	events, err := s.ReadAll(context.Background(), es.Start, sample().Filter, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := estest.ReadAll(t, s, es.Start, sample().Filter)
 	for _, e := range events {
 		if err := r.step(context.Background(), e); err != nil {
 			t.Fatal(err)

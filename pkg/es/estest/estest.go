@@ -4,8 +4,10 @@
 package estest
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -75,4 +77,24 @@ func CheckRegistry(t *testing.T, register func(*es.Registry), samples map[string
 			t.Errorf("%s round trip (-want +got):\n%s", name, diff)
 		}
 	}
+}
+
+// ReadAll reads every event after from that f selects, once everything
+// committed before the call is readable: a store whose reads may briefly
+// trail its writes (the PostgreSQL store: see its Settle) is settled first,
+// so a test that has just appended sees its own events.
+func ReadAll(tb testing.TB, s es.Store, from es.Position, f es.Filter) []es.Event {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if st, ok := s.(interface{ Settle(context.Context) error }); ok {
+		if err := st.Settle(ctx); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	events, err := s.ReadAll(ctx, from, f, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return events
 }

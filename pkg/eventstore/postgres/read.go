@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -121,4 +122,34 @@ func toEvents(rows []db.Event) ([]es.Event, error) {
 		}
 	}
 	return out, nil
+}
+
+// Settle waits until every transaction that committed before the call —
+// on the whole PostgreSQL server, not only this store's — is below the line
+// that ReadAll, Head and subscriptions read to, so that they return
+// everything written so far. It is what a caller that has just appended and
+// wants to read all events back needs; see docs/event-store.md for why the
+// line exists. It returns ctx's error if a transaction started before the
+// call stays open longer than ctx allows.
+func (s *Store) Settle(ctx context.Context) error {
+	next, err := s.q.NextTxid(ctx)
+	if err != nil {
+		return fmt.Errorf("settle: %w", err)
+	}
+	wait := time.Millisecond
+	for {
+		line, err := s.q.VisibleBelow(ctx)
+		if err != nil {
+			return fmt.Errorf("settle: %w", err)
+		}
+		if line >= next {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("settle: transactions older than %d still open: %w", next, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }

@@ -67,3 +67,41 @@ func TestContract(t *testing.T) {
 		GapRounds:  20,
 	})
 }
+
+// TestSettle: a transaction left open elsewhere on the server hides a later
+// commit from ReadAll; Settle waits until it ends and no longer.
+func TestSettle(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	other, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := other.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "settle-1", es.NoStream, es.EventData{Type: "settle.tested", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReadAll(ctx, es.Start, es.Filter{}, 0); err != nil || len(got) != 0 {
+		t.Fatalf("with an older transaction open, ReadAll = %d events, %v; want none yet", len(got), err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if err := s.Settle(short); err == nil {
+		t.Fatal("Settle returned while an older transaction was still open")
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Settle(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	if err := other.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ReadAll(ctx, es.Start, es.Filter{}, 0); err != nil || len(got) != 1 {
+		t.Fatalf("after Settle, ReadAll = %d events, %v; want 1", len(got), err)
+	}
+}

@@ -116,6 +116,19 @@ func (q *Queries) LoadCheckpoint(ctx context.Context, name string) (LoadCheckpoi
 	return i, err
 }
 
+const nextTxid = `-- name: NextTxid :one
+SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS txid
+`
+
+// The first transaction id not yet handed out: every transaction that
+// committed before this call has an id below it.
+func (q *Queries) NextTxid(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, nextTxid)
+	var txid int64
+	err := row.Scan(&txid)
+	return txid, err
+}
+
 const notify = `-- name: Notify :exec
 SELECT pg_notify('ordo_events', '')
 `
@@ -343,4 +356,16 @@ func (q *Queries) StreamVersion(ctx context.Context, streamID string) (int64, er
 	var version int64
 	err := row.Scan(&version)
 	return version, err
+}
+
+const visibleBelow = `-- name: VisibleBelow :one
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS txid
+`
+
+// The line below which readers see every event (see ReadAll).
+func (q *Queries) VisibleBelow(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, visibleBelow)
+	var txid int64
+	err := row.Scan(&txid)
+	return txid, err
 }

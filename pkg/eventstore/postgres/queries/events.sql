@@ -81,3 +81,12 @@ INSERT INTO checkpoints (name, commit_pos, prepare_pos, updated_at)
 VALUES ($1, $2, $3, now())
 ON CONFLICT (name) DO UPDATE
 SET commit_pos = excluded.commit_pos, prepare_pos = excluded.prepare_pos, updated_at = excluded.updated_at;
+
+-- name: NextTxid :one
+-- The first transaction id not yet handed out: every transaction that
+-- committed before this call has an id below it.
+SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS txid;
+
+-- name: VisibleBelow :one
+-- The line below which readers see every event (see ReadAll).
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS txid;

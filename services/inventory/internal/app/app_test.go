@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/es/estest"
 	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
 	"github.com/ordo-platform/ordo/pkg/money"
 	"github.com/ordo-platform/ordo/pkg/testenv"
@@ -37,10 +38,7 @@ var catalog = []inventory.CatalogEntry{
 // types lists the event types of every stream in the store, by stream.
 func types(t *testing.T, s es.Store) map[string][]string {
 	t.Helper()
-	events, err := s.ReadAll(context.Background(), es.Start, es.Filter{}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	events := estest.ReadAll(t, s, es.Start, es.Filter{})
 	out := map[string][]string{}
 	for _, e := range events {
 		out[e.StreamID] = append(out[e.StreamID], e.Type)

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/es/estest"
 	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
 	"github.com/ordo-platform/ordo/pkg/money"
 	"github.com/ordo-platform/ordo/pkg/projection"
@@ -227,11 +228,7 @@ func (en *env) view(who web.Identity, id, min string) readmodel.OrderView {
 // orderEvents returns every order event in the store.
 func (en *env) orderEvents() []es.Event {
 	en.t.Helper()
-	events, err := en.store.ReadAll(context.Background(), es.Start, es.Filter{Categories: []string{order.Category}}, 0)
-	if err != nil {
-		en.t.Fatal(err)
-	}
-	return events
+	return estest.ReadAll(en.t, en.store, es.Start, es.Filter{Categories: []string{order.Category}})
 }
 
 // head is the store's last position.

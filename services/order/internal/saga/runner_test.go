@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/es/estest"
 	"github.com/ordo-platform/ordo/services/order"
 	"github.com/ordo-platform/ordo/services/order/internal/saga"
 	flow "github.com/ordo-platform/ordo/services/order/saga"
@@ -161,6 +162,9 @@ func TestReplayAppendsNothing(t *testing.T) {
 	w.sagaHas(ids[0], flow.TypeStockCommitted)
 	time.Sleep(200 * time.Millisecond)
 	ctx := context.Background()
+	if err := w.store.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	before, err := w.store.Head(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -179,13 +183,15 @@ func TestReplayAppendsNothing(t *testing.T) {
 		return err == nil && !cp.Less(reached)
 	})
 	time.Sleep(200 * time.Millisecond)
+	if err := w.store.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	after, err := w.store.Head(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if after != before {
-		events, _ := w.store.ReadAll(ctx, before, es.Filter{}, 100)
-		for _, e := range events {
+		for _, e := range estest.ReadAll(t, w.store, before, es.Filter{}) {
 			t.Errorf("replay appended %s to %s", e.Type, e.StreamID)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/es/estest"
 	"github.com/ordo-platform/ordo/pkg/money"
 	"github.com/ordo-platform/ordo/services/payment"
 	"github.com/ordo-platform/ordo/services/payment/internal/app"
@@ -236,10 +237,7 @@ func audit(t *testing.T, e *env, plans []plan) {
 	if ledgerNet != eventNet {
 		t.Errorf("captured minus refunded: ledger %d, events %d", ledgerNet, eventNet)
 	}
-	unknowns, err := e.store.ReadAll(ctx, es.Start, es.Filter{Types: []string{payment.TypeOutcomeUnknown}}, 10_000)
-	if err != nil {
-		t.Fatal(err)
-	}
+	unknowns := estest.ReadAll(t, e.store, es.Start, es.Filter{Types: []string{payment.TypeOutcomeUnknown}})
 	t.Logf("payments by status %v; %d outcomes were unknown; %d charges and %d refunds in the ledger; %d provider calls",
 		count, len(unknowns), len(ledger.Charges), len(ledger.Refunds), e.sim.Requests())
 	if len(unknowns) == 0 || count[payment.StatusDeclined] == 0 || count[payment.StatusRefunded] == 0 {
