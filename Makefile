@@ -26,7 +26,7 @@ help: ## list the targets
 test: generate-check $(ORDO_INFRA) ## everything CI runs: generated code is fresh, then all tests with -race
 	$(ORDO_INFRA) exec -- $(GO) test -race -count=1 -timeout 15m work
 
-e2e: $(ORDO_INFRA) ## only the end-to-end tests (whole platform, browser, saga crash test; ORDO_CRASH_SEED, ORDO_CRASH_ORDERS)
+e2e: $(ORDO_INFRA) ## only the end-to-end tests (platform, browser, saga scenarios, crash and chaos tests; ORDO_CRASH_SEED, ORDO_TOXIC_SEED, ...: see e2e/doc.go)
 	$(ORDO_INFRA) exec -- $(GO) test -count=1 -race -timeout 20m ./e2e/...
 
 generate: ## regenerate the sqlc code of the PostgreSQL event store
@@ -49,10 +49,11 @@ lint: ## golangci-lint (config .golangci.yml) over every workspace module
 	done; \
 	exit $$status
 
-bench: $(ORDO_INFRA) ## event store, gateway and saga benchmarks, each beside its baseline (BENCHTIME=2s, BENCH_ORDERS=200)
+bench: $(ORDO_INFRA) ## event store, gateway and saga benchmarks, each beside its baseline (BENCHTIME=2s, BENCH_ORDERS=200), then a load run
 	$(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./$(SQLC_DIR)/
 	$(GO) run ./gateway/cmd/gateway-bench -duration 10s # finds or starts what it needs itself, through the launcher
 	ORDO_BENCH_ORDERS=$(BENCH_ORDERS) ORDO_BENCH_WORKERS=8 $(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench BenchmarkSaga -benchtime 1x -timeout 20m ./e2e/
+	$(GO) run ./e2e/cmd/ordo-load -workload checkout-heavy,browse-heavy -rate 10,100 -duration 30s -doc docs/benchmarks.md -html docs/load/index.html # starts the platform itself; writes the "## Load" section
 	@echo "bench: record these results, with the machine and date, in docs/benchmarks.md"
 
 run: ## the whole platform on loopback; ARGS="-reset" for a fresh shop, ARGS="-help" for more

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"maps"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -78,7 +79,11 @@ func TestComposeSetsWhatEachBinaryReads(t *testing.T) {
 		for k := range svc.Environment {
 			got[k] = true
 		}
-		diffEnv(t, "compose "+b.Service, want.Env, got)
+		// Beside its own settings every binary reads OpenTelemetry's standard
+		// variables (pkg/tracing); compose says where the spans go.
+		env := maps.Clone(want.Env)
+		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = true
+		diffEnv(t, "compose "+b.Service, env, got)
 
 		addr := value(svc.Environment, b.Prefix+"HTTP_ADDR")
 		if addr != "0.0.0.0:"+want.Port {

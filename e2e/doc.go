@@ -1,10 +1,25 @@
-// Package e2e holds the browser tests of the demo shop: they start the
-// whole platform with the launcher on free ports (a fresh database, a
-// private Mailpit) and drive Debian's Chromium, headless, through chromedp
-// against the gateway, as a customer and as an operator would.
+// Package e2e holds ordo's end-to-end tests. Each starts the whole
+// platform with the launcher, as `make run` does, on free ports with a
+// fresh database and Redis key space, and talks to it only through the
+// gateway's public API (and Chromium, for the shop):
 //
-// Run them with `go test -count=1 ./...` in this folder; they need
-// PostgreSQL, Redis, Mailpit's binary and /usr/bin/chromium (installed by
-// the test when it runs as root on Debian). Screenshots go to
-// <repo>/tmp/screenshots/.
+//   - browser tests of the demo shop (chromedp, Debian's headless Chromium;
+//     screenshots go to <repo>/tmp/screenshots/);
+//   - the saga's paths one by one (scenario_test.go; ORDO_SCENARIO_EXPIRY_RACE=1
+//     adds the known expiry-vs-confirm race, which fails today: docs/saga.md);
+//   - the crash test: SIGKILL and restart of order, inventory and payment
+//     under load (ORDO_CRASH_SEED replays one seed; ORDO_CRASH_SEEDS,
+//     ORDO_CRASH_ORDERS, ORDO_CRASH_RATE);
+//   - chaos through Toxiproxy, Redis restarted empty, a slow provider
+//     (toxic_*_test.go; ORDO_TOXIC_SEED replays one seed; ORDO_TOXIC_SEEDS,
+//     ORDO_TOXIC_PARALLEL, ORDO_TOXIC_RATE, ORDO_TOXIC_FAULT_FOR,
+//     ORDO_TOXIC_REDIS_DOWN, ORDO_TOXIC_SLOW_FOR, ORDO_TOXIC_SLOW_MS,
+//     ORDO_TOXIC_PAYMENT_TIMEOUT);
+//   - poison events parked and replayed, one trace across every service,
+//     /metrics on every process, and a short run of the load generator.
+//
+// Every scenario that changes the books ends with the invariant auditor.
+// Run them with `make e2e`; they need PostgreSQL, Redis, Mailpit's binary
+// and /usr/bin/chromium (installed by the test when it runs as root on
+// Debian). The load generator itself is in e2e/load and e2e/cmd/ordo-load.
 package e2e

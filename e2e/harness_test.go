@@ -37,8 +37,9 @@ type loadPlatform struct {
 
 // startLoadPlatform starts the whole platform on free ports with a fresh
 // database, Redis prefix and Mailpit. binDir is shared between runs; build
-// says whether this run builds into it (the first) or reuses it.
-func startLoadPlatform(tb testing.TB, binDir string, build bool) *loadPlatform {
+// says whether this run builds into it (the first) or reuses it. Each
+// option may change the launcher's config before the start.
+func startLoadPlatform(tb testing.TB, binDir string, build bool, options ...func(*launcher.Config)) *loadPlatform {
 	tb.Helper()
 	root, err := launcher.FindRoot()
 	if err != nil {
@@ -52,11 +53,15 @@ func startLoadPlatform(tb testing.TB, binDir string, build bool) *loadPlatform {
 	smtp, mailAPI := testenv.Mailpit(tb)
 	out := &logBuffer{}
 	ctx := context.WithoutCancel(tb.Context())
-	p, err := launcher.Start(ctx, launcher.Config{
+	cfg := launcher.Config{
 		Root: root, BinDir: binDir, NoBuild: !build, Ports: ports, DatabaseURL: testenv.Database(tb),
 		RedisPrefix: prefix, MailpitSMTP: smtp, MailpitAPI: mailAPI, Output: out,
 		ReadyTimeout: 3 * time.Minute, StopTimeout: 10 * time.Second,
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	p, err := launcher.Start(ctx, cfg)
 	if err != nil {
 		tb.Fatalf("start the platform: %v\noutput:\n%s", err, out.Tail(20000))
 	}

@@ -44,7 +44,7 @@ var children = []spec{
 	{
 		name: "payment", pkg: "services/payment/cmd/payment",
 		env: func(w wiring) map[string]string {
-			return w.service("payment", "ORDO_PAYMENT_PROVIDER_URL", w.url("provider-sim"))
+			return w.service("payment", "ORDO_PAYMENT_PROVIDER_URL", w.provider())
 		},
 	},
 	{
@@ -73,9 +73,13 @@ type wiring struct {
 	cfg         Config // resolved: ports, prefix, secret, log level
 	databaseURL string
 	redisURL    string
+	providerURL string // payment's provider base URL; the simulator's own when empty
 	mailSMTP    string // host:port
 	mailAPI     string // http://host:port
 }
+
+// provider is the payment provider's base URL as payment is told it.
+func (w wiring) provider() string { return orDefault(w.providerURL, w.url("provider-sim")) }
 
 // addr is the loopback host:port of a child.
 func (w wiring) addr(name string) string {

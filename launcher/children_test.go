@@ -1,10 +1,13 @@
 package launcher
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ordo-platform/ordo/pkg/devinfra"
 )
 
 func testWiring() wiring {
@@ -104,5 +107,38 @@ func TestEnvListLetsTheTableWin(t *testing.T) {
 	want := []string{"PATH=/bin", "ORDO_ORDER_HTTP_ADDR=:1", "ORDO_ORDER_HTTP_ADDR=127.0.0.1:8081"}
 	if diff := cmp.Diff(want, got); diff != "" { // exec.Cmd keeps the last of duplicate keys
 		t.Errorf("env (-want +got):\n%s", diff)
+	}
+}
+
+// Config.Via changes what the children are told and nothing else: the
+// Platform still reports the real servers.
+func TestViaRewiresOnlyTheChildren(t *testing.T) {
+	servers := &infra{env: &devinfra.Env{DatabaseURL: "postgres://db:5432/ordo", RedisURL: "redis://r:6379/0"},
+		mail: &devinfra.Mailpit{SMTPAddr: "127.0.0.1:1025", APIURL: "http://127.0.0.1:8025"}}
+	cfg := Config{Ports: DefaultPorts(), RedisPrefix: "ordo:", Via: Via{DatabaseURL: "postgres://proxy:1/ordo",
+		RedisURL: "redis://proxy:2/0", ProviderURL: "http://proxy:3", SMTPAddr: "proxy:4"}}
+	p := &Platform{cfg: cfg, infra: servers}
+	p.fill()
+	w := p.wiring()
+	got := map[string]string{}
+	for _, name := range []string{"payment", "notify", "gateway"} {
+		maps.Copy(got, envOf(t, name, w))
+	}
+	for k, want := range map[string]string{
+		"ORDO_PAYMENT_DATABASE_URL":     "postgres://proxy:1/ordo",
+		"ORDO_PAYMENT_REDIS_URL":        "redis://proxy:2/0",
+		"ORDO_PAYMENT_PROVIDER_URL":     "http://proxy:3",
+		"ORDO_NOTIFY_SMTP_ADDR":         "proxy:4",
+		"ORDO_NOTIFY_MAILPIT_API":       "http://127.0.0.1:8025",
+		"ORDO_GATEWAY_REDIS_URL":        "redis://proxy:2/0",
+		"ORDO_GATEWAY_PROVIDER_SIM_URL": "http://127.0.0.1:8090",
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %q, want %q", k, got[k], want)
+		}
+	}
+	public := []string{p.DatabaseURL, p.RedisURL, p.MailpitSMTP, p.MailpitAPI}
+	if diff := cmp.Diff([]string{"postgres://db:5432/ordo", "redis://r:6379/0", "127.0.0.1:1025", "http://127.0.0.1:8025"}, public); diff != "" {
+		t.Errorf("Platform reports (-want +got):\n%s", diff)
 	}
 }

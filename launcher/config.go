@@ -126,6 +126,20 @@ type Config struct {
 	Output                  io.Writer     // children's prefixed log lines; os.Stdout when nil
 	Color                   bool          // colour the prefixes
 	Log                     *slog.Logger  // the launcher's own progress lines; to Output when nil
+	// Via, field by field, gives the children another address for a
+	// dependency than the real one: a test puts a fault-injecting proxy
+	// there. Empty fields mean the real address.
+	Via Via
+}
+
+// Via is what the children are told instead of the real addresses of the
+// servers under them. The launcher itself still ensures, resets and reports
+// (in Platform) the real servers; only the children's environment changes.
+type Via struct {
+	DatabaseURL string // every service's event store URL
+	RedisURL    string // every child's Redis URL, the gateway's included
+	ProviderURL string // payment's provider base URL; the gateway's admin faults still go to the simulator directly
+	SMTPAddr    string // the host:port notify sends mail to; its Mailpit API stays direct
 }
 
 // withDefaults fills in every empty field.

@@ -94,16 +94,21 @@ func dropTime(_ []string, a slog.Attr) slog.Attr {
 }
 
 // fill sets the public addresses from the resolved config and servers.
+// They are the real servers', never Config.Via's.
 func (p *Platform) fill() {
-	w := p.wiring()
+	w := wiring{cfg: p.cfg}
 	p.GatewayURL = w.url("gateway")
-	p.MailpitAPI, p.MailpitSMTP = w.mailAPI, w.mailSMTP
-	p.DatabaseURL, p.RedisURL, p.RedisPrefix = w.databaseURL, w.redisURL, p.cfg.RedisPrefix
+	p.MailpitAPI, p.MailpitSMTP = p.infra.mail.APIURL, p.infra.mail.SMTPAddr
+	p.DatabaseURL, p.RedisURL, p.RedisPrefix = p.infra.env.DatabaseURL, p.infra.env.RedisURL, p.cfg.RedisPrefix
 }
 
+// wiring is what the children are told: the real servers, or Config.Via's
+// address where one is set.
 func (p *Platform) wiring() wiring {
-	return wiring{cfg: p.cfg, databaseURL: p.infra.env.DatabaseURL, redisURL: p.infra.env.RedisURL,
-		mailSMTP: p.infra.mail.SMTPAddr, mailAPI: p.infra.mail.APIURL}
+	via := p.cfg.Via
+	return wiring{cfg: p.cfg, databaseURL: orDefault(via.DatabaseURL, p.infra.env.DatabaseURL),
+		redisURL: orDefault(via.RedisURL, p.infra.env.RedisURL), providerURL: via.ProviderURL,
+		mailSMTP: orDefault(via.SMTPAddr, p.infra.mail.SMTPAddr), mailAPI: p.infra.mail.APIURL}
 }
 
 // startAll starts the children in table order, then waits for all of them.

@@ -138,6 +138,10 @@ func (l *Loader) Parse(args []string) error {
 	return l.fs.Parse(args)
 }
 
+// Args returns the arguments left after the flags (a subcommand and its
+// operands).
+func (l *Loader) Args() []string { return l.fs.Args() }
+
 // LogValue lists every setting, secrets masked, for one start-up log line.
 func (l *Loader) LogValue() slog.Value {
 	attrs := make([]slog.Attr, 0, len(l.entries))

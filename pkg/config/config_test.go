@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ordo-platform/ordo/pkg/config"
+	"github.com/ordo-platform/ordo/pkg/es"
 )
 
 type settings struct {
@@ -84,6 +87,23 @@ func TestNewLogger(t *testing.T) {
 	for _, bad := range [][2]string{{"loud", "json"}, {"info", "xml"}} {
 		if _, err := config.NewLogger(&buf, bad[0], bad[1]); err == nil {
 			t.Errorf("NewLogger(%q, %q) accepted", bad[0], bad[1])
+		}
+	}
+}
+
+func TestNewLoggerNamesTheTraceAndCorrelation(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := config.NewLogger(&buf, "info", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{0x4b, 0xf9}, SpanID: trace.SpanID{0x0f, 0x06}, TraceFlags: trace.FlagsSampled})
+	ctx := es.WithMetadata(trace.ContextWithSpanContext(t.Context(), sc), es.Metadata{CorrelationID: "order-1"})
+	log.InfoContext(ctx, "handled")
+	out := buf.String()
+	for _, want := range []string{`"trace_id":"4bf90000000000000000000000000000"`, `"span_id":"0f06000000000000"`, `"correlation_id":"order-1"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log line %s lacks %s", out, want)
 		}
 	}
 }

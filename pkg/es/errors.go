@@ -17,7 +17,27 @@ var (
 	ErrInvalid = errors.New("invalid input")
 	// ErrUnknownEventType means the registry has no Go type for a type name.
 	ErrUnknownEventType = errors.New("unknown event type")
+	// ErrPermanent marks a handler's failure that retrying cannot cure: an
+	// event it cannot decode, a request it can never carry out. A
+	// subscriber sets such an event aside (parks it) instead of retrying it
+	// and holding up every event behind it. See Permanent.
+	ErrPermanent = errors.New("permanent failure")
 )
+
+// Permanent marks err as a failure that retrying the same event cannot
+// cure: errors.Is(Permanent(err), ErrPermanent) holds, and err stays in the
+// chain for errors.Is and errors.As. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string   { return e.err.Error() }
+func (e *permanentError) Unwrap() []error { return []error{e.err, ErrPermanent} }
 
 // ConcurrencyError is the typed form of ErrConcurrency: it says which stream
 // conflicted, what the caller expected and what the store had.

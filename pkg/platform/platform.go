@@ -7,12 +7,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/eventstore/kurrent"
 	"github.com/ordo-platform/ordo/pkg/eventstore/postgres"
+	"github.com/ordo-platform/ordo/pkg/metrics"
 )
 
 // Defaults that work on a developer machine.
@@ -22,20 +24,34 @@ const (
 )
 
 // OpenStore opens the event store at url and returns it with its closer.
-// A PostgreSQL store is migrated on open.
+// A PostgreSQL store is migrated on open. Its appends are recorded on the
+// process's metrics registry.
 func OpenStore(ctx context.Context, url string, log *slog.Logger) (es.Store, func(), error) {
 	if kurrent.IsURL(url) {
 		s, err := kurrent.Open(ctx, url, kurrent.Options{Logger: log})
 		if err != nil {
 			return nil, nil, fmt.Errorf("open KurrentDB event store: %w", err)
 		}
-		return s, func() { _ = s.Close() }, nil
+		return observed{Store: s, observe: metrics.ObserveAppend}, func() { _ = s.Close() }, nil
 	}
-	s, err := postgres.Open(ctx, url, postgres.Options{Log: log})
+	s, err := postgres.Open(ctx, url, postgres.Options{Log: log, OnAppend: metrics.ObserveAppend})
 	if err != nil {
 		return nil, nil, err
 	}
 	return s, s.Close, nil
+}
+
+// observed reports the appends of a store that has no observer of its own.
+type observed struct {
+	es.Store
+	observe func(events int, took time.Duration, err error)
+}
+
+func (o observed) Append(ctx context.Context, stream string, expected es.ExpectedVersion, events ...es.EventData) (es.AppendResult, error) {
+	start := time.Now()
+	res, err := o.Store.Append(ctx, stream, expected, events...)
+	o.observe(len(events), time.Since(start), err)
+	return res, err
 }
 
 // OpenRedis connects to Redis at url and checks that it answers.

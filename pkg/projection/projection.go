@@ -11,6 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 )
 
 // Projection defines a read model: which events it reads and how each one
@@ -60,8 +62,14 @@ type Options struct {
 	// PollInterval is how often WaitFor and an idle Rebuild look again
 	// (default 20ms).
 	PollInterval time.Duration
+	// SpaceCheck is how often Run checks that its key space still exists
+	// (default 1s); see ErrSpaceGone.
+	SpaceCheck time.Duration
 	// Log receives warnings about background clean-up (default slog.Default()).
 	Log *slog.Logger
+	// Park, when set, parks the events Apply cannot process instead of
+	// stopping Run on them (see park.go).
+	Park *park.Lot
 }
 
 func (o Options) withDefaults() Options {
@@ -73,6 +81,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 20 * time.Millisecond
+	}
+	if o.SpaceCheck <= 0 {
+		o.SpaceCheck = time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -118,8 +129,10 @@ func New(store es.Store, rdb *redis.Client, p Projection, opts Options) (*Runner
 }
 
 // Run applies events from the current key space's checkpoint on, catching up
-// and then following the store live, until ctx ends or a step fails. It
-// returns the error; calling Run again resumes from the stored checkpoint.
+// and then following the store live, until ctx ends, a step fails or its
+// key space disappears (ErrSpaceGone). It returns the error; calling Run
+// again resumes from the stored checkpoint, or builds a new space from the
+// start of the store when the old one is gone.
 func (r *Runner) Run(ctx context.Context) error {
 	sp, err := r.ensureSpace(ctx)
 	if err != nil {
@@ -130,12 +143,20 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	r.observe(cp)
-	err = r.store.Subscribe(ctx, cp, r.proj.Filter, r.step)
+	ctx, stopWatch := r.watchSpace(ctx)
+	defer stopWatch()
+	err = r.store.Subscribe(ctx, cp, r.proj.Filter, tracing.Handler("projection-"+r.proj.Name, r.handler()))
+	if gone := context.Cause(ctx); errors.Is(gone, ErrSpaceGone) {
+		return fmt.Errorf("projection %s: %w", r.proj.Name, gone)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	return fmt.Errorf("projection %s: %w", r.proj.Name, err)
 }
+
+// Name is the projection's name.
+func (r *Runner) Name() string { return r.proj.Name }
 
 // Checkpoint returns the last checkpoint this Runner stored or saw.
 func (r *Runner) Checkpoint() es.Position {

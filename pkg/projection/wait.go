@@ -28,6 +28,9 @@ type LagReport struct {
 	// It is 0 when caught up even if Head is past Checkpoint, because
 	// events the filter drops never move the checkpoint.
 	Events int
+	// Oldest is when the first of those events was recorded (zero when
+	// there are none): now minus Oldest is how stale the model is.
+	Oldest time.Time
 }
 
 // Lag measures how far the projection is behind the store. It reads the
@@ -45,7 +48,11 @@ func (r *Runner) Lag(ctx context.Context) (LagReport, error) {
 	if err != nil {
 		return LagReport{}, fmt.Errorf("lag of %s: %w", r.proj.Name, err)
 	}
-	return LagReport{Checkpoint: cp, Head: head, Events: len(pending)}, nil
+	rep := LagReport{Checkpoint: cp, Head: head, Events: len(pending)}
+	if len(pending) > 0 {
+		rep.Oldest = pending[0].RecordedAt
+	}
+	return rep, nil
 }
 
 // WaitFor blocks until the model readers see reflects every event up to pos

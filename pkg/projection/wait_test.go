@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ordo-platform/ordo/pkg/es"
 )
 
 func TestWaitFor(t *testing.T) {
@@ -61,6 +63,13 @@ func TestLag(t *testing.T) {
 	if lag.Events != 5 || lag.Head != head || !lag.Checkpoint.IsZero() {
 		t.Fatalf("Lag before running = %+v, want 5 events, head %s, checkpoint Start", lag, head)
 	}
+	first, err := s.ReadStream(ctx, "item-1", es.Forwards, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !lag.Oldest.Equal(first[0].RecordedAt) {
+		t.Fatalf("Lag before running: oldest %v, want the first pending event's %v", lag.Oldest, first[0].RecordedAt)
+	}
 
 	stop := start(t, r)
 	catchUp(t, r, head)
@@ -70,7 +79,7 @@ func TestLag(t *testing.T) {
 	if lag, err = r.Lag(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if lag.Events != 0 || lag.Checkpoint != r.Checkpoint() || lag.Head != head {
+	if lag.Events != 0 || lag.Checkpoint != r.Checkpoint() || lag.Head != head || !lag.Oldest.IsZero() {
 		t.Fatalf("Lag when caught up = %+v, want 0 events at checkpoint %s, head %s", lag, r.Checkpoint(), head)
 	}
 

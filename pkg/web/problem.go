@@ -36,7 +36,7 @@ func ErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		we := classify(err)
 		if we.Kind == Internal {
-			log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+			log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 		}
 		if we.RetryAfter > 0 {
 			c.Response().Header().Set("Retry-After", strconv.Itoa(we.RetryAfter))

@@ -11,6 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/ordo-platform/ordo/pkg/metrics"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 )
 
 // Options configure New.
@@ -21,9 +24,10 @@ type Options struct {
 	Log *slog.Logger
 }
 
-// New returns an echo instance with ordo's edge: problem+json errors, panic
-// recovery, request ids, a body limit (413 above it) and one structured log
-// line per request.
+// New returns an echo instance with ordo's edge: request metrics
+// (metrics.Middleware), problem+json errors, panic recovery, request ids, a
+// server span per request (tracing.Middleware), a body limit (413 above it)
+// and one structured log line per request.
 func New(opts Options) *echo.Echo {
 	if opts.BodyLimit == "" {
 		opts.BodyLimit = "64K"
@@ -34,8 +38,10 @@ func New(opts Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = ErrorHandler(opts.Log)
+	e.Use(metrics.Middleware())
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestID())
+	e.Use(tracing.Middleware())
 	e.Use(middleware.BodyLimit(opts.BodyLimit))
 	e.Use(requestLog(opts.Log))
 	return e
@@ -44,8 +50,8 @@ func New(opts Options) *echo.Echo {
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
-		LogValuesFunc: func(_ echo.Context, v middleware.RequestLoggerValues) error {
-			log.Debug("request", "method", v.Method, "uri", v.URI, "status", v.Status,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			log.DebugContext(c.Request().Context(), "request", "method", v.Method, "uri", v.URI, "status", v.Status,
 				"latency", v.Latency, "request_id", v.RequestID)
 			return nil
 		},
@@ -58,9 +64,11 @@ type Check struct {
 	Run  func(ctx context.Context) error
 }
 
-// Health registers GET /healthz (the process is alive) and GET /readyz
-// (every check passes within two seconds; 503 with the failures otherwise).
+// Health registers GET /healthz (the process is alive), GET /readyz
+// (every check passes within two seconds; 503 with the failures otherwise)
+// and GET /metrics (the process's Prometheus metrics).
 func Health(e *echo.Echo, checks ...Check) {
+	e.GET(metrics.Path, echo.WrapHandler(metrics.Handler()))
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})

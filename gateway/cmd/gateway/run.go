@@ -16,6 +16,7 @@ import (
 	"github.com/ordo-platform/ordo/gateway/internal/ratelimit"
 	"github.com/ordo-platform/ordo/gateway/internal/upstream"
 	"github.com/ordo-platform/ordo/pkg/config"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 )
 
@@ -31,6 +32,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	log.Info("config", "settings", l)
+	stopTracing, err := tracing.Setup(ctx, "gateway")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopTracing(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
 	users, err := auth.ParseUsers(s.Users)
 	if err != nil {
 		return fmt.Errorf("users: %w", err)

@@ -21,6 +21,10 @@ type serviceStatus struct {
 	// Breakers is what the backend reports about its own breakers (payment
 	// → provider, notify → mail server), or null.
 	Breakers json.RawMessage `json:"breakers"`
+	// Parked counts the events the backend's subscribers parked
+	// (GET /admin/parked/count: parked, replayed, parked_since_start), or
+	// null.
+	Parked json.RawMessage `json:"parked"`
 }
 
 // unknownPart marks a figure no backend exposes yet.
@@ -88,7 +92,7 @@ func (h *handlers) sagaStats(ctx context.Context, base upstream.Request) json.Ra
 
 func (h *handlers) probe(ctx context.Context, base upstream.Request, cl *upstream.Client) serviceStatus {
 	at := func(path string) upstream.Request { r := base; r.Path = path; return r }
-	s := serviceStatus{Status: "unreachable", Breaker: cl.Breaker().Status(), Breakers: json.RawMessage("null")}
+	s := serviceStatus{Status: "unreachable", Breaker: cl.Breaker().Status(), Breakers: json.RawMessage("null"), Parked: json.RawMessage("null")}
 	resp, err := cl.Probe(ctx, at("/readyz"))
 	if err == nil {
 		s.Ready = resp.Status == http.StatusOK
@@ -99,6 +103,9 @@ func (h *handlers) probe(ctx context.Context, base upstream.Request, cl *upstrea
 		if err == nil && resp.Status == http.StatusOK && json.Valid(resp.Body) {
 			s.Breakers = resp.Body
 		}
+	}
+	if resp, err := cl.Probe(ctx, at("/admin/parked/count")); err == nil && resp.Status == http.StatusOK && json.Valid(resp.Body) {
+		s.Parked = resp.Body
 	}
 	return s
 }

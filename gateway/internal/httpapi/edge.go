@@ -1,14 +1,14 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"net/http"
 	"regexp"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 )
 
@@ -17,17 +17,13 @@ import (
 var hopByHop = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
 	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
 
-var (
-	traceParentRE = regexp.MustCompile(`^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-	requestIDRE   = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
-)
-
-const ctxTraceParent = "gateway.traceparent"
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // edge runs before routing: it drops any identity header a client sent
 // (only the gateway signs identity) and the headers named in Connection,
 // enforces the header size limit (431), keeps a client's X-Request-Id only
-// when it is a sane token, and starts a W3C trace when none came in.
+// when it is a sane token. The trace starts (or continues the client's
+// traceparent) in web.New's tracing middleware, after routing.
 func edge(headerLimit int) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -41,14 +37,6 @@ func edge(headerLimit int) echo.MiddlewareFunc {
 			if id := h.Get(echo.HeaderXRequestID); id != "" && !requestIDRE.MatchString(id) {
 				h.Del(echo.HeaderXRequestID)
 			}
-			tp := h.Get("traceparent")
-			if traceParentRE.MatchString(tp) && !strings.HasPrefix(tp, "00-00000000000000000000000000000000") {
-				tp = childSpan(tp)
-			} else {
-				tp = newTraceParent()
-				h.Del("tracestate")
-			}
-			c.Set(ctxTraceParent, tp)
 			return next(c)
 		}
 	}
@@ -77,22 +65,9 @@ func headerBytes(h http.Header) int {
 	return n
 }
 
-// newTraceParent starts a sampled trace with random ids.
-func newTraceParent() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b) // crypto/rand does not fail on supported platforms
-	return "00-" + hex.EncodeToString(b[:16]) + "-" + hex.EncodeToString(b[16:]) + "-01"
-}
-
-// childSpan keeps the caller's trace id and flags and names the gateway's
-// own span as the parent of the backend call.
-func childSpan(tp string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return tp[:36] + hex.EncodeToString(b) + tp[52:]
-}
-
-func traceParent(c echo.Context) string {
-	tp, _ := c.Get(ctxTraceParent).(string)
-	return tp
+// traceContext returns the traceparent and tracestate of the gateway's span
+// for this request: what the backend call carries on.
+func traceContext(c echo.Context) (parent, state string) {
+	ctx := c.Request().Context()
+	return tracing.TraceParent(ctx), trace.SpanContextFromContext(ctx).TraceState().String()
 }

@@ -1,6 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,5 +177,14 @@ func TestMinPositionNotCaughtUpIsRelayed(t *testing.T) {
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	if r.header.Get("Retry-After") != "1" || !strings.Contains(string(r.body), "not-caught-up") {
 		t.Fatalf("answer %v %s", r.header, r.body)
+	}
+	// The relayed problem is the whole body: nothing written after it.
+	dec := json.NewDecoder(bytes.NewReader(r.body))
+	var p map[string]any
+	if err := dec.Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if rest, _ := io.ReadAll(dec.Buffered()); len(bytes.TrimSpace(rest)) > 0 || dec.More() {
+		t.Fatalf("the problem is followed by %q", rest)
 	}
 }

@@ -68,8 +68,8 @@ func (h *handlers) getOrder(c echo.Context) error {
 	defer cancel()
 	esc := url.PathEscape(id)
 	ord, pay, note := h.fetchAll(ctx, c, esc)
-	o, err := h.ownOrder(c, id, ord)
-	if err != nil {
+	o, ok, err := h.ownOrder(c, id, ord)
+	if !ok {
 		return err
 	}
 	v := orderView{orderSummary: summarize(o), Notifications: []notification{}, Degraded: []string{}}
@@ -105,21 +105,24 @@ func (h *handlers) fetchAll(ctx context.Context, c echo.Context, esc string) (or
 
 // ownOrder checks the order part: it has no fallback, and another
 // customer's order is reported exactly like a missing one.
-func (h *handlers) ownOrder(c echo.Context, id string, f fetched) (orderBackend, error) {
+// ok is false when the answer is not the order: then err is the error to
+// answer with, or nil when a backend's problem was already relayed.
+func (h *handlers) ownOrder(c echo.Context, id string, f fetched) (o orderBackend, ok bool, err error) {
 	if f.err != nil {
-		return orderBackend{}, upstreamFailure(f.err, retryAfterOpen)
+		return o, false, upstreamFailure(f.err, retryAfterOpen)
 	}
 	if f.resp.Status != http.StatusOK {
-		return orderBackend{}, h.relayError(c, &relayed{resp: f.resp})
+		// The backend's problem is the answer: relayed as it is (or a 502
+		// when it is not one), and nothing is added after it.
+		return o, false, h.relayError(c, &relayed{resp: f.resp})
 	}
-	var o orderBackend
 	if err := json.Unmarshal(f.resp.Body, &o); err != nil {
-		return o, &statusError{status: http.StatusBadGateway, typ: "upstream-error", err: err, detail: "the order service's answer is unreadable"}
+		return o, false, &statusError{status: http.StatusBadGateway, typ: "upstream-error", err: err, detail: "the order service's answer is unreadable"}
 	}
 	if who := caller(c); o.Customer != who.User && who.Role != web.RoleAdmin {
-		return orderBackend{}, web.Errorf(web.NotFound, "order %s not found", id)
+		return orderBackend{}, false, web.Errorf(web.NotFound, "order %s not found", id)
 	}
-	return o, nil
+	return o, true, nil
 }
 
 // paymentPart fills v.Payment live, else from the cache; it returns the
@@ -174,7 +177,7 @@ func (h *handlers) remember(ctx context.Context, part, id string, v any) {
 		err = h.cfg.Cache.Put(ctx, part, id, b)
 	}
 	if err != nil {
-		h.log.Warn("order view cache not updated", "part", part, "order", id, "err", err)
+		h.log.WarnContext(ctx, "order view cache not updated", "part", part, "order", id, "err", err)
 	}
 }
 

@@ -42,7 +42,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		if se.status >= 500 {
-			log.Warn("request failed", "method", c.Request().Method, "path", c.Path(), "status", se.status, "err", err)
+			log.WarnContext(c.Request().Context(), "request failed", "method", c.Request().Method, "path", c.Path(), "status", se.status, "err", err)
 		}
 		writeStatusProblem(c, se)
 	}

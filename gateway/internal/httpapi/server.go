@@ -127,10 +127,9 @@ func (h *handlers) routes(e *echo.Echo) {
 func (h *handlers) call(c echo.Context, method, path string, timeout time.Duration) upstream.Request {
 	r := upstream.Request{
 		Method: method, Path: path, Timeout: timeout,
-		RequestID:   c.Response().Header().Get(echo.HeaderXRequestID),
-		TraceParent: traceParent(c),
-		TraceState:  c.Request().Header.Get("tracestate"),
+		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
 	}
+	r.TraceParent, r.TraceState = traceContext(c)
 	if id, ok := auth.Caller(c); ok {
 		r.Identity = &id
 	}

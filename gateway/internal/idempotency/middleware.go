@@ -34,6 +34,7 @@ var replayedHeaders = []string{echo.HeaderContentType, echo.HeaderLocation}
 // Idempotent-Replayed: true. Redis trouble → 503 (fail closed: without the
 // record a retry could place a second order).
 func (s *Store) Middleware(userOf func(echo.Context) string, timeout time.Duration, log *slog.Logger) echo.MiddlewareFunc {
+	replays() // the family is there before the first replay
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			key := c.Request().Header.Get(Header)
@@ -80,7 +81,7 @@ func (s *Store) run(c echo.Context, next echo.HandlerFunc, claim *Claim, log *sl
 		err = s.Release(ctx, claim)
 	}
 	if err != nil {
-		log.Error("idempotency record not stored; the key stays locked until it expires", "err", err)
+		log.ErrorContext(ctx, "idempotency record not stored; the key stays locked until it expires", "err", err)
 	}
 	return nil
 }
@@ -110,6 +111,7 @@ func answerExisting(c echo.Context, rec *Record, hash string) error {
 		h[k] = vs
 	}
 	h.Set(HeaderReplayed, "true")
+	replays().Inc()
 	c.Response().WriteHeader(rec.Status)
 	_, err := c.Response().Write(rec.Body)
 	return err

@@ -72,20 +72,26 @@ return {1, math.floor((capacity - diff) / interval), 0, diff}
 
 // Limiter decides against Redis.
 type Limiter struct {
-	rdb    redis.Scripter
+	b      batcher
 	prefix string
 }
 
+// Client is what the limiter needs of a Redis client (*redis.Client has it).
+type Client interface {
+	redis.Scripter
+	Pipeline() redis.Pipeliner
+}
+
 // New returns a limiter storing its keys under prefix.
-func New(rdb redis.Scripter, prefix string) *Limiter {
-	return &Limiter{rdb: rdb, prefix: prefix}
+func New(rdb Client, prefix string) *Limiter {
+	return &Limiter{b: batcher{rdb: rdb}, prefix: prefix}
 }
 
 // Allow spends one request of p for key.
 func (l *Limiter) Allow(ctx context.Context, p Policy, key string) (Result, error) {
 	iv := p.interval().Microseconds()
 	capacity := iv * int64(p.Burst)
-	vals, err := gcra.Run(ctx, l.rdb, []string{l.prefix + p.Name + ":" + key}, iv, capacity).Int64Slice()
+	vals, err := l.b.run(&decision{ctx: ctx, key: l.prefix + p.Name + ":" + key, iv: iv, capacity: capacity})
 	if err != nil {
 		return Result{}, fmt.Errorf("rate limit %s: %w", p.Name, err)
 	}

@@ -47,6 +47,7 @@ func (l *Limiter) Middleware(p Policy, keyOf func(echo.Context) string, mode fun
 	if l == nil {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
+	rejected := rejections().WithLabelValues(p.Name)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			key := keyOf(c)
@@ -58,7 +59,7 @@ func (l *Limiter) Middleware(p Policy, keyOf func(echo.Context) string, mode fun
 			cancel()
 			if err != nil {
 				if mode(c) == FailOpen {
-					log.Warn("rate limiter unavailable; admitting (fail-open)", "policy", p.Name, "err", err)
+					log.WarnContext(c.Request().Context(), "rate limiter unavailable; admitting (fail-open)", "policy", p.Name, "err", err)
 					return next(c)
 				}
 				return &web.Error{Kind: web.Unavailable, Type: "rate-limiter-unavailable", RetryAfter: 1, Err: err,
@@ -66,6 +67,7 @@ func (l *Limiter) Middleware(p Policy, keyOf func(echo.Context) string, mode fun
 			}
 			addHeaders(c.Response().Header(), p, res)
 			if !res.Allowed {
+				rejected.Inc()
 				return tooMany(c, p, res)
 			}
 			return next(c)

@@ -75,9 +75,13 @@ func newBreaker(name string, o BreakerOptions) *Breaker {
 		Timeout:     o.OpenFor,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= o.Failures },
 		// A caller that hung up says nothing about the backend.
-		IsExcluded:    func(err error) bool { return errors.Is(err, context.Canceled) },
-		OnStateChange: func(_ string, from, to gobreaker.State) { b.record(from, to) },
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			transitions.WithLabelValues(name, to.String()).Inc()
+			b.record(from, to)
+		},
 	})
+	states.watch(name, b)
 	return b
 }
 

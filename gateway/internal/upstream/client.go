@@ -16,6 +16,7 @@ import (
 
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 )
 
@@ -73,9 +74,10 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("upstream %s: base URL %q: want http://host:port", opts.Name, opts.BaseURL)
 	}
 	if opts.HTTP == nil {
-		opts.HTTP = &http.Client{Transport: &http.Transport{
+		// Each call is a client span whose traceparent the backend continues.
+		opts.HTTP = &http.Client{Transport: tracing.Transport(opts.Name, &http.Transport{
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: 30 * time.Second,
-		}}
+		})}
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 3 * time.Second

@@ -40,6 +40,11 @@ type Options struct {
 	BatchSize int
 	// Log receives the store's warnings (default slog.Default()).
 	Log *slog.Logger
+	// OnAppend, when set, learns of every append (Append and AppendTx):
+	// how many events it carried, how long it took and its error (nil on
+	// success). It is how metrics see appends without this package
+	// knowing a metrics library.
+	OnAppend func(events int, took time.Duration, err error)
 }
 
 func (o Options) withDefaults() Options {
@@ -144,6 +149,16 @@ func (s *Store) Committed() {
 const maxRaces = 10
 
 func (s *Store) append(ctx context.Context, q *db.Queries, stream string, expected es.ExpectedVersion, events []es.EventData, standalone bool) (es.AppendResult, error) {
+	if s.opts.OnAppend == nil {
+		return s.appendOnce(ctx, q, stream, expected, events, standalone)
+	}
+	start := time.Now()
+	res, err := s.appendOnce(ctx, q, stream, expected, events, standalone)
+	s.opts.OnAppend(len(events), time.Since(start), err)
+	return res, err
+}
+
+func (s *Store) appendOnce(ctx context.Context, q *db.Queries, stream string, expected es.ExpectedVersion, events []es.EventData, standalone bool) (es.AppendResult, error) {
 	events = append([]es.EventData(nil), events...) // ValidateAppend fills in ids
 	if err := es.ValidateAppend(stream, expected, events); err != nil {
 		return es.AppendResult{}, err

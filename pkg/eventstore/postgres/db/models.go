@@ -27,3 +27,21 @@ type Event struct {
 	Metadata   []byte
 	RecordedAt pgtype.Timestamptz
 }
+
+type ParkedEvent struct {
+	ID         pgtype.UUID
+	Subscriber string
+	EventID    pgtype.UUID
+	StreamID   string
+	Version    int64
+	CommitPos  int64
+	PreparePos int64
+	Type       string
+	HoldKey    string
+	Error      string
+	Attempts   int32
+	Status     string
+	ParkedAt   pgtype.Timestamptz
+	UpdatedAt  pgtype.Timestamptz
+	ReplayedAt pgtype.Timestamptz
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ordo-platform/ordo/pkg/config"
 	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 )
 
 func main() {
@@ -43,6 +44,7 @@ type Config struct {
 	Retries        int
 	SeedTimeout    time.Duration
 	ReservationTTL time.Duration
+	RejectSKUs     string
 }
 
 // loadConfig reads flags and ORDO_INVENTORY_* variables. It returns
@@ -62,6 +64,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 	l.Int(&cfg.Retries, "retries", 10, "how often a command is retried after a concurrency conflict")
 	l.Duration(&cfg.SeedTimeout, "seed-timeout", 30*time.Second, "how long seeding the catalog may take at start")
 	l.Duration(&cfg.ReservationTTL, "reservation-ttl", 2*time.Minute, "how long a saga's reservation is held before it lapses (stock.reservation_expired)")
+	l.String(&cfg.RejectSKUs, "reject-skus", "", "comma-separated SKUs whose saga requests the participant refuses as unprocessable, so they are parked (a fault to inject in tests; empty: none)")
 	if err := l.Parse(args); err != nil {
 		return cfg, l, err
 	}
@@ -89,5 +92,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	log.Info("config", "config", l)
+	stopTracing, err := tracing.Setup(ctx, "inventory")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopTracing(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
 	return serve(ctx, cfg, log)
 }

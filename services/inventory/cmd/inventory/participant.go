@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/park"
 	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/inventory/internal/app"
@@ -20,9 +22,10 @@ import (
 // startParticipant runs inventory's part of the fulfilment saga in the
 // background, restarting it from its checkpoint after a failure. The
 // returned func stops it and waits; the check reports whether it runs.
-func startParticipant(store es.Store, rdb *redis.Client, svc *app.Service, cfg Config, log *slog.Logger) (web.Check, func()) {
+func startParticipant(store es.Store, rdb *redis.Client, svc *app.Service, lot *park.Lot, cfg Config, log *slog.Logger) (web.Check, func()) {
 	p := participant.New(store, svc, participant.Options{
 		Checkpoints: platform.Checkpoints(store, rdb, cfg.RedisPrefix), TTL: cfg.ReservationTTL, Log: log,
+		Park: lot, Reject: skus(cfg.RejectSKUs),
 	})
 	var running atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
@@ -51,4 +54,15 @@ func startParticipant(store es.Store, rdb *redis.Client, svc *app.Service, cfg C
 		return nil
 	}}
 	return check, func() { cancel(); wg.Wait() }
+}
+
+// skus splits a comma-separated list, dropping blanks.
+func skus(list string) []string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }

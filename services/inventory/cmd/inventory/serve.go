@@ -12,6 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/metrics"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/park/parkapi"
 	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/projection"
 	"github.com/ordo-platform/ordo/pkg/web"
@@ -42,14 +45,16 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := seed(ctx, svc, cfg.SeedTimeout, log); err != nil {
 		return err
 	}
-	runner, err := projection.New(store, rdb, readmodel.Projection(), projection.Options{Prefix: cfg.RedisPrefix, Log: log})
+	lot := park.New(store, platform.Parking(store, rdb, cfg.RedisPrefix), park.Options{Log: log, OnPark: platform.CountParked()})
+	runner, err := projection.New(store, rdb, readmodel.Projection(), projection.Options{Prefix: cfg.RedisPrefix, Log: log, Park: lot})
 	if err != nil {
 		return err
 	}
+	defer metrics.WatchProjection(runner)()
 	var running atomic.Bool
 	stopProjection := startProjection(runner, &running, log)
 	defer stopProjection()
-	participantCheck, stopParticipant := startParticipant(store, rdb, svc, cfg, log)
+	participantCheck, stopParticipant := startParticipant(store, rdb, svc, lot, cfg, log)
 	defer stopParticipant()
 
 	e := httpapi.New(httpapi.Config{
@@ -61,6 +66,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Log:            log,
 		Checks:         append(checks(store, rdb, &running), participantCheck),
 	})
+	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	return web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 }
 

@@ -3,12 +3,12 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"regexp"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/money"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 
 	"github.com/ordo-platform/ordo/services/inventory"
@@ -121,21 +121,16 @@ func (h handlers) commit(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, written{Position: res.Position.String()})
 }
 
-// traceParent is the W3C traceparent form; anything else is dropped rather
-// than stored in every event.
-var traceParent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-
 // writeContext carries the metadata of the events a write appends: the
-// order as correlation, the request as cause, the caller as actor.
+// order as correlation, the request as cause, the caller as actor, and the
+// traceparent of the request's server span.
 func writeContext(c echo.Context, correlationID string) context.Context {
 	id, _ := web.IdentityFrom(c)
 	md := es.Metadata{
 		CorrelationID: correlationID,
 		CausationID:   c.Response().Header().Get(echo.HeaderXRequestID),
 		Actor:         id.User,
-	}
-	if tp := c.Request().Header.Get("traceparent"); traceParent.MatchString(tp) {
-		md.TraceParent = tp
+		TraceParent:   tracing.TraceParent(c.Request().Context()),
 	}
 	return es.WithMetadata(c.Request().Context(), md)
 }

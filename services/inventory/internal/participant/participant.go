@@ -13,7 +13,6 @@ package participant
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/services/inventory"
 	"github.com/ordo-platform/ordo/services/inventory/internal/app"
 )
@@ -59,6 +60,13 @@ type Options struct {
 	// at most 10s).
 	Sweep time.Duration
 	Log   *slog.Logger
+	// Park, when set, parks the requests the participant cannot process
+	// (see park.go); without it they are logged and passed over.
+	Park *park.Lot
+	// Reject lists SKUs whose requests the participant refuses as
+	// unprocessable: a fault to inject, so that tests can produce a parked
+	// request and its replay after the "fix" (a restart without it).
+	Reject []string
 }
 
 // Participant runs inventory's part of the saga.
@@ -109,28 +117,34 @@ func (p *Participant) Run(ctx context.Context) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { p.sweep(ctx) })
+	// Deferred in this order so that cancel runs first: when the
+	// subscription fails, Run must end the loop before it waits for it.
 	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { p.sweep(ctx) })
 	from, err := p.opts.Checkpoints.Load(ctx, Name)
 	if err != nil {
 		return err
 	}
-	err = p.store.Subscribe(ctx, from, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, p.handle)
+	err = p.store.Subscribe(ctx, from, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, tracing.Handler(Name, p.subscriber()))
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
+// handle carries out one request; subscriber (park.go) wraps it and saves
+// the checkpoint after it.
 func (p *Participant) handle(ctx context.Context, e es.Event) error {
 	var r request
-	if err := json.Unmarshal(e.Data, &r); err != nil || r.OrderID == "" {
-		p.opts.Log.Warn("inventory participant: unreadable request", "type", e.Type, "stream", e.StreamID, "err", err)
-		return p.opts.Checkpoints.Save(ctx, Name, e.Position)
+	if err := decode(e, &r); err != nil {
+		return err
 	}
-	ctx = es.WithMetadata(ctx, es.CausedBy(e, Actor))
+	if err := p.refused(r); err != nil {
+		return err
+	}
+	ctx = es.WithMetadata(ctx, tracing.CausedBy(ctx, e, Actor)) // the stock events continue this span's trace
 	for _, l := range r.Lines {
 		var err error
 		switch e.Type {
@@ -141,23 +155,23 @@ func (p *Participant) handle(ctx context.Context, e es.Event) error {
 		case commitRequested:
 			_, err = p.svc.Commit(ctx, r.OrderID, l.SKU)
 		}
-		if err := p.judge(e, r.OrderID, l.SKU, err); err != nil {
+		if err := p.judge(ctx, e, r.OrderID, l.SKU, err); err != nil {
 			return err
 		}
 	}
 	p.track(e.Type, r, e.RecordedAt)
-	return p.opts.Checkpoints.Save(ctx, Name, e.Position)
+	return nil
 }
 
 // judge lets a domain refusal pass (logged: retrying cannot change it) and
 // returns any other error, which stops the subscription to be retried.
-func (p *Participant) judge(e es.Event, orderID, sku string, err error) error {
+func (p *Participant) judge(ctx context.Context, e es.Event, orderID, sku string, err error) error {
 	var de *inventory.Error
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &de):
-		p.opts.Log.Warn("inventory participant: request refused", "type", e.Type, "order_id", orderID, "sku", sku, "err", err)
+		p.opts.Log.WarnContext(ctx, "inventory participant: request refused", "type", e.Type, "order_id", orderID, "sku", sku, "err", err)
 		return nil
 	}
 	return fmt.Errorf("%s for order %s, sku %s: %w", e.Type, orderID, sku, err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ordo-platform/ordo/pkg/config"
 	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 )
 
 func main() {
@@ -103,5 +104,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	log.Info("config", "config", l)
+	stopTracing, err := tracing.Setup(ctx, "notify")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopTracing(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
 	return serve(ctx, cfg, log)
 }

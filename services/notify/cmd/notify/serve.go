@@ -12,6 +12,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/metrics"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/park/parkapi"
 	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/projection"
 	"github.com/ordo-platform/ordo/pkg/web"
@@ -39,10 +42,12 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer func() { _ = rdb.Close() }()
 
-	proj, err := projection.New(store, rdb, readmodel.Projection(), projection.Options{Prefix: cfg.RedisPrefix, Log: log})
+	lot := park.New(store, platform.Parking(store, rdb, cfg.RedisPrefix), park.Options{Log: log, OnPark: platform.CountParked()})
+	proj, err := projection.New(store, rdb, readmodel.Projection(), projection.Options{Prefix: cfg.RedisPrefix, Log: log, Park: lot})
 	if err != nil {
 		return err
 	}
+	defer metrics.WatchProjection(proj)()
 	feed := readmodel.NewFeed(rdb, cfg.RedisPrefix)
 	svc := app.New(store, rdb, app.SMTP{Addr: cfg.SMTPAddr, Timeout: cfg.SMTPTimeout}, mailbox(cfg), app.Options{
 		MailDomain: cfg.MailDomain, From: cfg.MailFrom, Prefix: cfg.RedisPrefix, Log: log,
@@ -50,6 +55,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		RetryInterval: cfg.RetryInterval, MaxBackoff: cfg.MaxBackoff, LeaseTTL: max(time.Minute, 3*cfg.SMTPTimeout),
 	})
 	runner := app.NewRunner(svc, platform.Checkpoints(store, rdb, cfg.RedisPrefix), feed)
+	runner.Park = lot
 	var projecting atomic.Bool
 	stop := start(func(ctx context.Context) { runProjection(ctx, proj, &projecting, log) }, runner.Run)
 	defer func() { stop(); proj.Close() }()
@@ -59,6 +65,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Options: web.Options{BodyLimit: "16K", Log: log},
 		Checks:  checks(store, rdb, cfg.SMTPAddr, &projecting, runner),
 	})
+	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	return web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 }
 

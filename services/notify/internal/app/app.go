@@ -24,8 +24,8 @@
 //   - While a configured Mailbox does not answer, due notifications wait
 //     (nothing is sent blind); they go out once it answers again.
 //   - A trigger that cannot become a notification (a refund for an order
-//     with no stream, a customer id that makes no address) is logged and
-//     skipped rather than stalling the subscription.
+//     with no stream, a customer id that makes no address) is parked (see
+//     package park) rather than stalling the subscription.
 //   - One delivery at a time per notification, across processes, through a
 //     Redis lease; a lease outlives a crash by its TTL at most.
 //   - The subscription never waits for the mail server: it records requests
@@ -46,6 +46,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 
 	"github.com/ordo-platform/ordo/services/notify"
 	"github.com/ordo-platform/ordo/services/order"
@@ -230,7 +231,7 @@ func (s *Service) customerOf(ctx context.Context, orderID string) (string, error
 // notification id; requesting an existing notification writes nothing.
 func (s *Service) Request(ctx context.Context, cause es.Event, t Trigger) (string, error) {
 	id := notify.ID(t.OrderID, t.Kind)
-	md := es.CausedBy(cause, Actor)
+	md := tracing.CausedBy(ctx, cause, Actor)
 	md.CorrelationID = t.OrderID
 	ctx = es.WithMetadata(ctx, md)
 	to := t.CustomerID + "@" + s.opts.MailDomain

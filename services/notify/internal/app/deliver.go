@@ -10,6 +10,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 
 	"github.com/ordo-platform/ordo/services/notify"
 )
@@ -36,7 +37,9 @@ const (
 )
 
 // Deliver sends the email of notification id if it is still due, at most
-// one delivery per notification at a time (a Redis lease).
+// one delivery per notification at a time (a Redis lease). The delivery is
+// a span continuing the trace of the event that requested the
+// notification, and so is what it records.
 func (s *Service) Deliver(ctx context.Context, id string) (Outcome, error) {
 	release, err := s.lease(ctx, id)
 	if err != nil {
@@ -47,6 +50,21 @@ func (s *Service) Deliver(ctx context.Context, id string) (Outcome, error) {
 	if err != nil || !n.Due() {
 		return NotDue, err
 	}
+	ctx, span := tracing.StartConsumer(ctx, deliveryName, cause)
+	defer span.End()
+	out, err := s.deliverDue(ctx, id, n, cause)
+	if err == nil {
+		s.log.InfoContext(ctx, "notification delivered", "notification", id, "outcome", string(out))
+	}
+	return out, err
+}
+
+// deliveryName names the delivery spans.
+const deliveryName = "notify-delivery"
+
+// deliverDue sends the email of the due notification n, unless the
+// mailbox shows an earlier attempt got through, and records the outcome.
+func (s *Service) deliverDue(ctx context.Context, id string, n notify.Notification, cause es.Event) (Outcome, error) {
 	msg := compose(n, s.opts.From, s.opts.MailDomain)
 	if s.mailbox != nil {
 		// Any earlier attempt may have been accepted just before a crash.
@@ -96,7 +114,7 @@ func (s *Service) loadDue(ctx context.Context, id string) (notify.Notification, 
 }
 
 func (s *Service) markSent(ctx context.Context, id string, cause es.Event, messageID string) error {
-	ctx = es.WithMetadata(ctx, es.CausedBy(cause, Actor))
+	ctx = es.WithMetadata(ctx, tracing.CausedBy(ctx, cause, Actor))
 	_, err := s.repo.Execute(ctx, id, func(n notify.Notification) ([]any, error) { return n.MarkSent(messageID) })
 	if err != nil {
 		return fmt.Errorf("mark %s sent: %w", id, err)
@@ -109,7 +127,7 @@ func (s *Service) markFailed(ctx context.Context, id string, cause es.Event, sen
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}
-	ctx = es.WithMetadata(ctx, es.CausedBy(cause, Actor))
+	ctx = es.WithMetadata(ctx, tracing.CausedBy(ctx, cause, Actor))
 	_, err := s.repo.Execute(ctx, id, func(n notify.Notification) ([]any, error) { return n.MarkFailed(reason) })
 	if err != nil {
 		return fmt.Errorf("mark %s failed: %w", id, err)

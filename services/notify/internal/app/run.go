@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 )
 
 // SubscriberName names the trigger subscription's checkpoint.
@@ -19,6 +21,9 @@ type Runner struct {
 	checkpoints es.Checkpoints
 	due         DueLister
 	subscribed  atomic.Bool
+	// Park, set before Run, parks the triggers that cannot become a
+	// notification (see park.go); without it they are logged and passed.
+	Park *park.Lot
 }
 
 // NewRunner returns a Runner that resumes the subscription from checkpoints
@@ -63,12 +68,13 @@ func (r *Runner) subscribeOnce(ctx context.Context) error {
 		return err
 	}
 	r.subscribed.Store(true)
-	return r.svc.store.Subscribe(ctx, from, Triggers, r.handle)
+	return r.svc.store.Subscribe(ctx, from, Triggers, tracing.Handler(SubscriberName, r.subscriber()))
 }
 
-// handle requests the notification of one trigger, moves the checkpoint and
-// hands the notification to the delivery worker. A crash between the steps
-// replays the trigger, and the request is then a no-op.
+// handle requests the notification of one trigger and hands it to the
+// delivery worker; subscriber (park.go) saves the checkpoint after it. A
+// crash before the checkpoint replays the trigger, and the request is then
+// a no-op. A trigger that cannot become a notification fails permanently.
 func (r *Runner) handle(ctx context.Context, e es.Event) error {
 	t, err := r.svc.TriggerOf(ctx, e)
 	var id string
@@ -77,17 +83,11 @@ func (r *Runner) handle(ctx context.Context, e es.Event) error {
 	}
 	switch {
 	case errors.Is(err, errSkip) || isDomainInvalid(err):
-		r.svc.log.Error("trigger skipped", "event", e.ID.String(), "type", e.Type, "err", err)
-		id = ""
+		return es.Permanent(err)
 	case err != nil:
 		return err
 	}
-	if err := r.checkpoints.Save(ctx, SubscriberName, e.Position); err != nil {
-		return err
-	}
-	if id != "" {
-		r.svc.Kick(id)
-	}
+	r.svc.Kick(id)
 	return nil
 }
 
@@ -139,7 +139,7 @@ func (r *Runner) sweep(ctx context.Context) {
 
 // attempt delivers one notification and schedules its next try on failure.
 func (r *Runner) attempt(ctx context.Context, id string) error {
-	out, err := r.svc.Deliver(ctx, id)
+	_, err := r.svc.Deliver(ctx, id)
 	switch {
 	case errors.Is(err, errBusy):
 		return nil
@@ -150,10 +150,7 @@ func (r *Runner) attempt(ctx context.Context, id string) error {
 		r.svc.backoff.failed(id, time.Now())
 		return err
 	}
-	r.svc.backoff.done(id)
-	if out != NotDue {
-		r.svc.log.Info("notification delivered", "notification", id, "outcome", string(out))
-	}
+	r.svc.backoff.done(id) // Deliver logged the outcome in its span
 	return nil
 }
 

@@ -13,8 +13,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/metrics"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/park/parkapi"
 	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/projection"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/inventory"
 	"github.com/ordo-platform/ordo/services/order"
@@ -35,6 +39,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	log.Info("config", "config", loader)
+	stopTracing, err := tracing.Setup(ctx, "order")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopTracing(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
 
 	store, closeStore, err := platform.OpenStore(ctx, cfg.DatabaseURL, log)
 	if err != nil {
@@ -50,7 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	reg := es.NewRegistry()
 	order.Register(reg)
 	inventory.Register(reg)
-	popts := projection.Options{Prefix: cfg.RedisPrefix, Log: log}
+	lot := park.New(store, platform.Parking(store, rdb, cfg.RedisPrefix), park.Options{Log: log, OnPark: platform.CountParked()})
+	popts := projection.Options{Prefix: cfg.RedisPrefix, Log: log, Park: lot}
 	prices, err := projection.New(store, rdb, readmodel.Prices(reg), popts)
 	if err != nil {
 		return err
@@ -59,6 +73,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	if err != nil {
 		return err
 	}
+	defer metrics.WatchProjection(prices)()
+	defer metrics.WatchProjection(orders)()
 
 	projCtx, stopProjections := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
@@ -74,7 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}()
 
 	svc := app.New(store, reg, readmodel.NewCatalog(rdb, cfg.RedisPrefix, store, prices, cfg.PriceSettle))
-	sagaRunner, sagaCheck, stopSaga := startSaga(store, rdb, svc, cfg, log)
+	sagaRunner, sagaCheck, stopSaga := startSaga(store, rdb, svc, lot, cfg, log)
 	defer stopSaga()
 
 	e := httpapi.New(httpapi.Config{
@@ -87,6 +103,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		Checks:         append(checks(store, rdb, supervisors), sagaCheck),
 		Saga:           sagaRunner,
 	})
+	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 	log.Info("shutting down", "err", err)
 	return err

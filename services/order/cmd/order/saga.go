@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/park"
 	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/order/internal/saga"
@@ -20,11 +21,12 @@ import (
 // startSaga runs the order-fulfilment saga in the background, restarting
 // it (from its checkpoint, re-arming its deadlines) after a failure. The
 // returned func stops it and waits; the check reports whether it runs.
-func startSaga(store es.Store, rdb *redis.Client, orders saga.Orders, cfg Config, log *slog.Logger) (*saga.Runner, web.Check, func()) {
+func startSaga(store es.Store, rdb *redis.Client, orders saga.Orders, lot *park.Lot, cfg Config, log *slog.Logger) (*saga.Runner, web.Check, func()) {
 	runner := saga.New(store, orders, saga.Options{
 		Checkpoints: platform.Checkpoints(store, rdb, cfg.RedisPrefix),
 		Policy:      flow.Policy{ReservationTimeout: cfg.ReserveTimeout, PaymentTimeout: cfg.PaymentTimeout},
 		Log:         log,
+		Park:        lot,
 	})
 	var running atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())

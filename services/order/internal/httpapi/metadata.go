@@ -1,28 +1,23 @@
 package httpapi
 
 import (
-	"regexp"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 )
 
-// traceParent is the W3C traceparent header's form (version 00).
-var traceParent = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
-
 // stampMetadata puts the event metadata a request's writes carry into its
 // context: the caller as actor, the request id as causation and the
-// incoming trace. A malformed traceparent is dropped rather than stored.
+// traceparent of the request's server span, so the saga's handling of the
+// events continues the request's trace.
 func stampMetadata(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, _ := web.IdentityFrom(c)
-		md := es.Metadata{Actor: id.User, CausationID: c.Response().Header().Get(echo.HeaderXRequestID)}
-		if tp := c.Request().Header.Get("traceparent"); traceParent.MatchString(tp) {
-			md.TraceParent = tp
-		}
 		req := c.Request()
+		md := es.Metadata{Actor: id.User, CausationID: c.Response().Header().Get(echo.HeaderXRequestID),
+			TraceParent: tracing.TraceParent(req.Context())}
 		c.SetRequest(req.WithContext(es.WithMetadata(req.Context(), md)))
 		return next(c)
 	}

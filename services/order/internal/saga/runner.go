@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/services/order"
 	flow "github.com/ordo-platform/ordo/services/order/saga"
 )
@@ -52,6 +54,9 @@ type Options struct {
 	// Policy holds the deadlines.
 	Policy flow.Policy
 	Log    *slog.Logger
+	// Park, when set, parks the events the saga cannot process (see
+	// park.go); without it they are logged and passed over.
+	Park *park.Lot
 }
 
 // Runner runs the saga. Its methods are safe for concurrent use.
@@ -60,6 +65,7 @@ type Runner struct {
 	repo   *es.Repository[flow.State]
 	orders Orders
 	opts   Options
+	stats  *sagaMetrics
 
 	// mu serializes decisions in this process (the subscription and the
 	// deadline timers); replicas are kept apart by optimistic concurrency.
@@ -85,7 +91,7 @@ func New(store es.Store, orders Orders, opts Options) *Runner {
 		opts.Log = slog.Default()
 	}
 	return &Runner{store: store, repo: es.NewRepository(store, NewRegistry(), flow.Aggregate, 10), orders: orders, opts: opts,
-		timers: map[string]*time.Timer{}}
+		stats: processMetrics(), timers: map[string]*time.Timer{}}
 }
 
 // Run arms the pending deadlines, then handles events from the stored
@@ -105,25 +111,27 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = r.store.Subscribe(ctx, from, es.Filter{Types: Observed}, r.handle)
+	err = r.store.Subscribe(ctx, from, es.Filter{Types: Observed}, tracing.Handler(r.opts.Name, r.subscriber()))
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
-// handle is the subscription's handler.
+// handle is the subscription's effect (subscriber, in park.go, wraps it
+// and saves the checkpoint after it). ctx carries its span (see Run):
+// what it appends and the order commands it runs carry that span's
+// traceparent, so the order's trace goes on through the participants.
 func (r *Runner) handle(ctx context.Context, e es.Event) error {
-	if orderID, obs, ok := translate(e.Type, e.Data); ok {
-		md := es.CausedBy(e, Actor)
-		if md.CorrelationID == "" {
-			md.CorrelationID = orderID
-		}
-		if err := r.process(ctx, orderID, e.ID, e.RecordedAt, obs, md); err != nil {
-			return err
-		}
+	orderID, obs, ok := translate(e.Type, e.Data)
+	if !ok {
+		return poison(e)
 	}
-	return r.opts.Checkpoints.Save(ctx, r.opts.Name, e.Position)
+	md := tracing.CausedBy(ctx, e, Actor)
+	if md.CorrelationID == "" {
+		md.CorrelationID = orderID
+	}
+	return r.process(ctx, orderID, e.ID, e.RecordedAt, obs, md)
 }
 
 // process decides on obs for the order, appends the decision with ids
@@ -146,6 +154,7 @@ func (r *Runner) process(ctx context.Context, orderID string, trigger es.UUID, a
 	if err != nil {
 		return fmt.Errorf("saga %s: %w", orderID, err)
 	}
+	r.stats.observe(out.Events)
 	if err := r.effect(ctx, orderID, out.State.Effect()); err != nil {
 		return err
 	}
@@ -171,7 +180,7 @@ func (r *Runner) effect(ctx context.Context, orderID string, eff flow.Effect) er
 	}
 	var de *order.Error
 	if errors.As(err, &de) && (de.Kind == order.ErrConflict || de.Kind == order.ErrNotFound) {
-		r.opts.Log.Info("saga: order command refused", "order_id", orderID, "effect", eff, "err", err)
+		r.opts.Log.InfoContext(ctx, "saga: order command refused", "order_id", orderID, "effect", eff, "err", err)
 		return nil
 	}
 	return err

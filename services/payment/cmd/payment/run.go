@@ -11,7 +11,11 @@ import (
 
 	"github.com/ordo-platform/ordo/pkg/config"
 	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/metrics"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/park/parkapi"
 	"github.com/ordo-platform/ordo/pkg/platform"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/payment"
 	"github.com/ordo-platform/ordo/services/payment/internal/app"
@@ -32,6 +36,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	log.Info("config", "settings", l)
+	stopTracing, err := tracing.Setup(ctx, "payment")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopTracing(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
 
 	store, closeStore, err := platform.OpenStore(ctx, cfg.DatabaseURL, log)
 	if err != nil {
@@ -54,17 +67,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	registry := es.NewRegistry()
 	payment.Register(registry)
 	svc := app.New(store, registry, prov, log)
-	runner, err := readmodel.New(store, rdb, registry, cfg.RedisPrefix, log)
+	lot := park.New(store, platform.Parking(store, rdb, cfg.RedisPrefix), park.Options{Log: log, OnPark: platform.CountParked()})
+	runner, err := readmodel.New(store, rdb, registry, cfg.RedisPrefix, log, lot)
 	if err != nil {
 		return err
 	}
+	defer metrics.WatchProjection(runner)()
 	reader := readmodel.NewReader(rdb, cfg.RedisPrefix)
 
 	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBg()
 	var wg sync.WaitGroup
 	projErr := background(bg, &wg, log, "payments projection", runner.Run)
-	sagaErr := background(bg, &wg, log, "saga participant", sagaParticipant(store, rdb, svc, cfg, log))
+	sagaErr := background(bg, &wg, log, "saga participant", sagaParticipant(store, rdb, svc, lot, cfg, log))
 	background(bg, &wg, log, "reconciler", func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, reader, cfg.ReconcileEvery)
 	})
@@ -79,6 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			{Name: "saga-participant", Run: func(context.Context) error { return sagaErr.get() }},
 		},
 	})
+	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 	stopBg()
 	wg.Wait()

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/ordo-platform/ordo/pkg/config"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/payment/internal/providersim"
 )
@@ -77,12 +78,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := lv.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return fmt.Errorf("log-level %q: %w", cfg.LogLevel, err)
 	}
-	log := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: lv}))
+	log := slog.New(tracing.LogHandler(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: lv})))
 	seed := uint64(cfg.Seed)
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
 	log.Info("config", "settings", l, "seed", seed)
+	stopTracing, err := tracing.Setup(ctx, "provider-sim")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopTracing(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("traces not flushed", "err", err)
+		}
+	}()
 	sim, err := providersim.New(providersim.Options{Seed: seed, Faults: cfg.Faults, MaxHang: cfg.MaxHang})
 	if err != nil {
 		return err

@@ -56,7 +56,7 @@ func (s *Service) record(ctx context.Context, orderID string, o provider.Outcome
 		return payment.Payment{}, fmt.Errorf("record %s charge of %s: %w", o.Kind, orderID, err)
 	}
 	if o.Kind == provider.Unknown {
-		s.log.Warn("payment outcome unknown; reconcile", "order_id", orderID, "detail", o.Detail)
+		s.log.WarnContext(ctx, "payment outcome unknown; reconcile", "order_id", orderID, "detail", o.Detail)
 	}
 	return out.State, nil
 }

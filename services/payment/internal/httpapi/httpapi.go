@@ -20,6 +20,7 @@ import (
 
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/money"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/pkg/web"
 	"github.com/ordo-platform/ordo/services/payment/internal/app"
 	"github.com/ordo-platform/ordo/services/payment/internal/provider"
@@ -189,7 +190,7 @@ func metadata(c echo.Context, orderID string) context.Context {
 	return es.WithMetadata(c.Request().Context(), es.Metadata{
 		CorrelationID: orderID,
 		CausationID:   c.Response().Header().Get(echo.HeaderXRequestID),
-		TraceParent:   c.Request().Header.Get("traceparent"),
+		TraceParent:   tracing.TraceParent(c.Request().Context()),
 		Actor:         actor,
 	})
 }

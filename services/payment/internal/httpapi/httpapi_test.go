@@ -63,7 +63,7 @@ func newEnv(t *testing.T, o provider.Options) *env {
 	}
 	reg := es.NewRegistry()
 	payment.Register(reg)
-	runner, err := readmodel.New(store, rdb, reg, prefix, quiet)
+	runner, err := readmodel.New(store, rdb, reg, prefix, quiet, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

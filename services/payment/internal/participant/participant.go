@@ -17,7 +17,6 @@ package participant
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,6 +26,8 @@ import (
 
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/money"
+	"github.com/ordo-platform/ordo/pkg/park"
+	"github.com/ordo-platform/ordo/pkg/tracing"
 	"github.com/ordo-platform/ordo/services/payment"
 	"github.com/ordo-platform/ordo/services/payment/internal/app"
 )
@@ -64,6 +65,9 @@ type Options struct {
 	// ReconcileEvery is how often open payments are reconciled [5s].
 	ReconcileEvery time.Duration
 	Log            *slog.Logger
+	// Park, when set, parks the requests the participant cannot process
+	// (see park.go); without it they are logged and passed over.
+	Park *park.Lot
 }
 
 // Participant runs payment's part of the saga.
@@ -96,15 +100,17 @@ func (p *Participant) Run(ctx context.Context) error {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { p.reconcileLoop(ctx) })
+	// Deferred in this order so that cancel runs first: when the
+	// subscription fails, Run must end the loop before it waits for it.
 	defer wg.Wait()
+	defer cancel()
+	wg.Go(func() { p.reconcileLoop(ctx) })
 	from, err := p.opts.Checkpoints.Load(ctx, Name)
 	if err != nil {
 		return err
 	}
-	err = p.store.Subscribe(ctx, from, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, p.handle)
+	err = p.store.Subscribe(ctx, from, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, tracing.Handler(Name, p.subscriber()))
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -116,13 +122,14 @@ type request struct {
 	Amount  money.Money `json:"amount"`
 }
 
+// handle carries out one request; subscriber (park.go) wraps it and saves
+// the checkpoint after it.
 func (p *Participant) handle(ctx context.Context, e es.Event) error {
 	var r request
-	if err := json.Unmarshal(e.Data, &r); err != nil || r.OrderID == "" {
-		p.opts.Log.Warn("payment participant: unreadable request", "type", e.Type, "stream", e.StreamID, "err", err)
-		return p.opts.Checkpoints.Save(ctx, Name, e.Position)
+	if err := decode(e, &r); err != nil {
+		return err
 	}
-	ctx = es.WithMetadata(ctx, es.CausedBy(e, Actor))
+	ctx = es.WithMetadata(ctx, tracing.CausedBy(ctx, e, Actor)) // the payment events continue this span's trace
 	var res app.Result
 	var err error
 	switch e.Type {
@@ -143,10 +150,10 @@ func (p *Participant) handle(ctx context.Context, e es.Event) error {
 	case reconcileRequested:
 		res, err = p.svc.Reconcile(ctx, r.OrderID)
 	}
-	if err := p.settle(r.OrderID, res, err); err != nil {
+	if err := p.settle(ctx, r.OrderID, res, err); err != nil {
 		return fmt.Errorf("%s for order %s: %w", e.Type, r.OrderID, err)
 	}
-	return p.opts.Checkpoints.Save(ctx, Name, e.Position)
+	return nil
 }
 
 // calledOff reports whether the order's saga has already asked for the
@@ -170,15 +177,15 @@ func (p *Participant) calledOff(ctx context.Context, orderID string) (bool, erro
 // settle notes whether the payment still needs reconciling. A provider
 // failure or refusal leaves it open (the loop asks again); a domain
 // refusal is final; any other error is returned.
-func (p *Participant) settle(orderID string, res app.Result, err error) error {
+func (p *Participant) settle(ctx context.Context, orderID string, res app.Result, err error) error {
 	var de *payment.Error
 	switch {
 	case errors.Is(err, app.ErrProviderUnavailable), errors.Is(err, app.ErrProviderRejected):
-		p.opts.Log.Warn("payment participant: provider gave no answer; will reconcile", "order_id", orderID, "err", err)
+		p.opts.Log.WarnContext(ctx, "payment participant: provider gave no answer; will reconcile", "order_id", orderID, "err", err)
 		p.setOpen(orderID, true)
 		return nil
 	case errors.As(err, &de):
-		p.opts.Log.Warn("payment participant: request refused", "order_id", orderID, "err", err)
+		p.opts.Log.WarnContext(ctx, "payment participant: request refused", "order_id", orderID, "err", err)
 		p.setOpen(orderID, false)
 		return nil
 	case err != nil:
@@ -250,8 +257,8 @@ func (p *Participant) ReconcileOpen(ctx context.Context) {
 			p.setOpen(id, false)
 			continue
 		}
-		if err := p.settle(id, res, err); err != nil {
-			p.opts.Log.Warn("payment participant: reconcile", "order_id", id, "err", err)
+		if err := p.settle(rctx, id, res, err); err != nil {
+			p.opts.Log.WarnContext(rctx, "payment participant: reconcile", "order_id", id, "err", err)
 		}
 	}
 }

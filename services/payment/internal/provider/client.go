@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/ordo-platform/ordo/pkg/tracing"
 )
 
 // Errors; test with errors.Is.
@@ -71,7 +73,7 @@ func (o Options) withDefaults() Options {
 		o.BreakerFailures = 5
 	}
 	if o.HTTP == nil {
-		o.HTTP = &http.Client{}
+		o.HTTP = &http.Client{Transport: tracing.Transport("provider", nil)} // client spans, traceparent sent along
 	}
 	return o
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/money"
+	"github.com/ordo-platform/ordo/pkg/park"
 	"github.com/ordo-platform/ordo/pkg/projection"
 	"github.com/ordo-platform/ordo/services/payment"
 )
@@ -81,15 +82,16 @@ func fold(v View, event any, at time.Time) (View, bool) {
 	return v, v.Status != ""
 }
 
-// New returns the Runner of the payments projection.
-func New(store es.Store, rdb *redis.Client, registry *es.Registry, prefix string, log *slog.Logger) (*projection.Runner, error) {
+// New returns the Runner of the payments projection; lot, when not nil,
+// parks the events it cannot apply.
+func New(store es.Store, rdb *redis.Client, registry *es.Registry, prefix string, log *slog.Logger, lot *park.Lot) (*projection.Runner, error) {
 	return projection.New(store, rdb, projection.Projection{
 		Name:   Name,
 		Filter: es.Filter{Categories: []string{payment.Category}},
 		Apply: func(ctx context.Context, e es.Event, tx *projection.Tx) error {
 			return apply(ctx, registry, e, tx)
 		},
-	}, projection.Options{Prefix: prefix, Log: log})
+	}, projection.Options{Prefix: prefix, Log: log, Park: lot})
 }
 
 func apply(ctx context.Context, registry *es.Registry, e es.Event, tx *projection.Tx) error {

@@ -1,0 +1,54 @@
+package participant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/park"
+)
+
+// subscriber is the handler Run subscribes with: handle through
+// Options.Park, the checkpoint saved after each request handled or parked.
+// Requests need no order among themselves (a release that overtakes its
+// reserve leaves a barrier), so a parked request holds nothing up, and
+// replaying it late is safe: reserving after the release is a no-op,
+// reserving, releasing or committing again changes nothing.
+func (p *Participant) subscriber() es.Handler {
+	return p.opts.Park.Handler(park.Subscriber{
+		Name:   Name,
+		Handle: p.handle,
+		After: func(ctx context.Context, e es.Event, _ bool) error {
+			return p.opts.Checkpoints.Save(ctx, Name, e.Position)
+		},
+	})
+}
+
+// errNoOrder is a request that names no order.
+var errNoOrder = errors.New("names no order")
+
+// decode reads a request; a body that does not decode, or names no order,
+// is a permanent failure.
+func decode(e es.Event, r *request) error {
+	err := json.Unmarshal(e.Data, r)
+	if err == nil && r.OrderID == "" {
+		err = errNoOrder
+	}
+	if err != nil {
+		return es.Permanent(fmt.Errorf("inventory participant: unreadable %s %s@%d: %w", e.Type, e.StreamID, e.Version, err))
+	}
+	return nil
+}
+
+// refused fails permanently for a request naming a SKU of Options.Reject.
+func (p *Participant) refused(r request) error {
+	for _, l := range r.Lines {
+		if slices.Contains(p.opts.Reject, l.SKU) {
+			return es.Permanent(fmt.Errorf("inventory participant: requests for sku %s are refused (reject-skus)", l.SKU))
+		}
+	}
+	return nil
+}
