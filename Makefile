@@ -24,7 +24,7 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 test: generate-check $(ORDO_INFRA) ## everything CI runs: generated code is fresh, then all tests with -race
-	$(ORDO_INFRA) exec -- $(GO) test -race -count=1 -timeout 15m work
+	$(ORDO_INFRA) exec -- $(GO) test -race -count=1 -timeout 25m work
 
 e2e: $(ORDO_INFRA) ## only the end-to-end tests (platform, browser, saga scenarios, crash and chaos tests; ORDO_CRASH_SEED, ORDO_TOXIC_SEED, ...: see e2e/doc.go)
 	$(ORDO_INFRA) exec -- $(GO) test -count=1 -race -timeout 20m ./e2e/...

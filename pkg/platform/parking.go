@@ -24,5 +24,5 @@ func Parking(store es.Store, rdb *redis.Client, prefix string) park.Store {
 // there, at zero, from the call on.
 func CountParked() func(park.Entry) {
 	observe := metrics.ParkObserver()
-	return func(e park.Entry) { observe(e.Subscriber) }
+	return func(park.Entry) { observe() }
 }
