@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ordo-platform/ordo/audit"
 )
 
 // Crash test knobs. ORDO_CRASH_SEED replays one seed; ORDO_CRASH_SEEDS
@@ -135,28 +133,11 @@ func crashRun(t *testing.T, binDir string, build bool, seed uint64, n, rate int)
 	settled := time.Now()
 	t.Logf("outcomes: %s (settled %v after the last placement)", summarize(statuses), settled.Sub(placed).Round(time.Millisecond))
 
-	notQuiet, err := audit.Quiet(ctx, p.store, 3*time.Second, time.Minute, 0)
-	if err != nil {
-		t.Fatalf("quiet: %v", err)
-	}
-	quiet := time.Now()
-	rep, err := audit.Run(ctx, audit.Sources{Store: p.store, Ledger: audit.HTTPLedger{BaseURL: p.URLs["provider-sim"]},
-		Mailbox: audit.Mailpit{BaseURL: p.MailpitAPI}})
-	if err != nil {
-		t.Fatalf("audit: %v", err)
-	}
-	if notQuiet != nil {
-		rep.Violations = append([]audit.Violation{*notQuiet}, rep.Violations...)
-	}
-	var text strings.Builder
-	_ = rep.WriteText(&text)
-	if !rep.OK() {
-		t.Fatalf("seed %d: the auditor found violations:\n%s", seed, text.String())
-	}
-	t.Logf("audit OK (counts %+v); seed took %v (start %v, load %v, settle %v, quiet %v, audit %v)", rep.Counts,
+	p.auditQuiet(t, fmt.Sprintf("seed %d", seed))
+	t.Logf("seed took %v (start %v, load %v, settle %v, quiet and audit %v)",
 		time.Since(start).Round(time.Millisecond), started.Sub(start).Round(time.Millisecond),
 		placed.Sub(started).Round(time.Millisecond), settled.Sub(placed).Round(time.Millisecond),
-		quiet.Sub(settled).Round(time.Millisecond), time.Since(quiet).Round(time.Millisecond))
+		time.Since(settled).Round(time.Millisecond))
 }
 
 // prepareShop logs in the admin and both customers and restocks every SKU

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ordo-platform/ordo/audit"
 	"github.com/ordo-platform/ordo/launcher"
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/platform"
@@ -115,4 +116,33 @@ func (l *logBuffer) Tail(n int) string {
 		s = "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// auditQuiet waits until the platform has been quiet for 3 s (at most a
+// minute) and runs the invariant auditor over the store, the provider's
+// ledger and Mailpit; a violation, or a platform that never went quiet,
+// fails the test with the auditor's report. what names the run in the
+// failure ("seed 42").
+func (p *loadPlatform) auditQuiet(t *testing.T, what string) audit.Report {
+	t.Helper()
+	ctx := t.Context()
+	notQuiet, err := audit.Quiet(ctx, p.store, 3*time.Second, time.Minute, 0)
+	if err != nil {
+		t.Fatalf("quiet: %v", err)
+	}
+	rep, err := audit.Run(ctx, audit.Sources{Store: p.store, Ledger: audit.HTTPLedger{BaseURL: p.URLs["provider-sim"]},
+		Mailbox: audit.Mailpit{BaseURL: p.MailpitAPI}})
+	if err != nil {
+		t.Fatalf("audit: %v", err)
+	}
+	if notQuiet != nil {
+		rep.Violations = append([]audit.Violation{*notQuiet}, rep.Violations...)
+	}
+	if !rep.OK() {
+		var text strings.Builder
+		_ = rep.WriteText(&text)
+		t.Fatalf("%s: the auditor found violations:\n%s", what, text.String())
+	}
+	t.Logf("%s: audit OK (counts %+v)", what, rep.Counts)
+	return rep
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordo-platform/ordo/audit"
 	"github.com/ordo-platform/ordo/e2e/load"
 )
 
@@ -54,24 +53,7 @@ func TestLoadGeneratorMixed(t *testing.T) {
 		t.Errorf("the HTML report has no plot, or a script")
 	}
 
-	notQuiet, err := audit.Quiet(ctx, p.store, 3*time.Second, time.Minute, 0)
-	if err != nil {
-		t.Fatalf("quiet: %v", err)
-	}
-	rep, err := audit.Run(ctx, audit.Sources{Store: p.store, Ledger: audit.HTTPLedger{BaseURL: p.URLs["provider-sim"]},
-		Mailbox: audit.Mailpit{BaseURL: p.MailpitAPI}})
-	if err != nil {
-		t.Fatalf("audit: %v", err)
-	}
-	if notQuiet != nil {
-		rep.Violations = append([]audit.Violation{*notQuiet}, rep.Violations...)
-	}
-	var text strings.Builder
-	_ = rep.WriteText(&text)
-	if !rep.OK() {
-		t.Fatalf("the auditor found violations after the load:\n%s", text.String())
-	}
-	t.Logf("audit OK (counts %+v)", rep.Counts)
+	p.auditQuiet(t, "after the load")
 }
 
 // writeReports writes both reports into dir and reads them back.

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ordo-platform/ordo/audit"
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/park"
 	"github.com/ordo-platform/ordo/pkg/web"
@@ -116,23 +115,7 @@ func TestPoisonEventsAreParkedAndReplayed(t *testing.T) {
 		t.Errorf("still parked %+v, want only the undecodable request", left)
 	}
 
-	notQuiet, err := audit.Quiet(ctx, p.store, 3*time.Second, time.Minute, 0)
-	if err != nil {
-		t.Fatalf("quiet: %v", err)
-	}
-	rep, err := audit.Run(ctx, audit.Sources{Store: p.store, Ledger: audit.HTTPLedger{BaseURL: p.URLs["provider-sim"]},
-		Mailbox: audit.Mailpit{BaseURL: p.MailpitAPI}})
-	if err != nil {
-		t.Fatalf("audit: %v", err)
-	}
-	if notQuiet != nil {
-		rep.Violations = append([]audit.Violation{*notQuiet}, rep.Violations...)
-	}
-	if !rep.OK() {
-		var text strings.Builder
-		_ = rep.WriteText(&text)
-		t.Fatalf("the auditor found violations:\n%s", text.String())
-	}
+	p.auditQuiet(t, "after the replay")
 }
 
 // serviceAdmin calls a service's admin API directly, as an admin whose

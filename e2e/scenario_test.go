@@ -62,12 +62,12 @@ func TestSagaScenarios(t *testing.T) {
 	t.Run("cancel after reservation before capture", s.cancelBeforeCapture)
 	t.Run("cancel after capture before confirmation", s.cancelAfterCapture)
 	t.Run("cancel after confirmation is refused", func(t *testing.T) { s.cancelConfirmed(t, confirmed) })
-	t.Run("audit", func(t *testing.T) { scAudit(t, s.p) })
+	t.Run("audit", func(t *testing.T) { s.p.auditQuiet(t, "scenarios") })
 	t.Run("reservation expires while payment is slow", func(t *testing.T) {
 		t.Setenv("ORDO_INVENTORY_RESERVATION_TTL", scTTL)
 		s2 := newScenarioRun(t, binDir, false)
 		s2.expiry(t)
-		scAudit(t, s2.p)
+		s2.p.auditQuiet(t, "expiry scenarios")
 	})
 	t.Run("reservation expires while the saga is about to confirm", func(t *testing.T) {
 		if os.Getenv("ORDO_SCENARIO_EXPIRY_RACE") == "" {
@@ -77,7 +77,7 @@ func TestSagaScenarios(t *testing.T) {
 		t.Setenv("ORDO_INVENTORY_RESERVATION_TTL", scTTL)
 		s3 := newScenarioRun(t, binDir, false)
 		s3.expiryRace(t)
-		scAudit(t, s3.p)
+		s3.p.auditQuiet(t, "expiry race")
 	})
 }
 
@@ -422,30 +422,6 @@ func (s *scenarioRun) expiryRace(t *testing.T) {
 		}
 		s.checkMoney(t, o.ID, v.Total, 1, 1)
 	}
-}
-
-// scAudit waits for the platform to be quiet and runs the auditor.
-func scAudit(t *testing.T, p *loadPlatform) {
-	t.Helper()
-	ctx := t.Context()
-	notQuiet, err := audit.Quiet(ctx, p.store, 3*time.Second, time.Minute, 0)
-	if err != nil {
-		t.Fatalf("quiet: %v", err)
-	}
-	rep, err := audit.Run(ctx, audit.Sources{Store: p.store, Ledger: audit.HTTPLedger{BaseURL: p.URLs["provider-sim"]},
-		Mailbox: audit.Mailpit{BaseURL: p.MailpitAPI}})
-	if err != nil {
-		t.Fatalf("audit: %v", err)
-	}
-	if notQuiet != nil {
-		rep.Violations = append([]audit.Violation{*notQuiet}, rep.Violations...)
-	}
-	var text strings.Builder
-	_ = rep.WriteText(&text)
-	if !rep.OK() {
-		t.Fatalf("the auditor found violations:\n%s", text.String())
-	}
-	t.Logf("audit OK: %+v", rep.Counts)
 }
 
 // --- the platform, through the gateway ---

@@ -149,7 +149,7 @@ func toxicAudit(t *testing.T, p *loadPlatform, within time.Duration) audit.Repor
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		rep := auditOnce(t, p)
+		rep := p.auditQuiet(t, "chaos")
 		missing := missingMail(rep)
 		if len(missing) == 0 {
 			return rep
@@ -159,29 +159,6 @@ func toxicAudit(t *testing.T, p *loadPlatform, within time.Duration) audit.Repor
 		}
 		time.Sleep(2 * time.Second)
 	}
-}
-
-func auditOnce(t *testing.T, p *loadPlatform) audit.Report {
-	t.Helper()
-	ctx := t.Context()
-	notQuiet, err := audit.Quiet(ctx, p.store, 3*time.Second, time.Minute, 0)
-	if err != nil {
-		t.Fatalf("quiet: %v", err)
-	}
-	rep, err := audit.Run(ctx, audit.Sources{Store: p.store, Ledger: audit.HTTPLedger{BaseURL: p.URLs["provider-sim"]},
-		Mailbox: audit.Mailpit{BaseURL: p.MailpitAPI}})
-	if err != nil {
-		t.Fatalf("audit: %v", err)
-	}
-	if notQuiet != nil {
-		rep.Violations = append([]audit.Violation{*notQuiet}, rep.Violations...)
-	}
-	if !rep.OK() {
-		var text strings.Builder
-		_ = rep.WriteText(&text)
-		t.Fatalf("the auditor found violations:\n%s", text.String())
-	}
-	return rep
 }
 
 // missingMail lists the auditor's warnings about outcomes without email.
