@@ -40,7 +40,7 @@ func TestSagaSurvivesCrashes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole platform once per seed")
 	}
-	seeds := crashSeeds(t)
+	seeds := seedsFrom(t, "CRASH", defaultCrashSeeds)
 	orders := envInt(t, "ORDO_CRASH_ORDERS", defaultCrashOrders)
 	rate := envInt(t, "ORDO_CRASH_RATE", defaultCrashRate)
 	// The saga keeps its shop deadlines (30s): with 10s, 2 shared cores
@@ -56,16 +56,19 @@ func TestSagaSurvivesCrashes(t *testing.T) {
 	}
 }
 
-func crashSeeds(t *testing.T) []uint64 {
+// seedsFrom returns the one seed in env ORDO_<name>_SEED when set (a
+// replay), else ORDO_<name>_SEEDS (default def) fresh seeds, small enough
+// to type.
+func seedsFrom(t *testing.T, name string, def int) []uint64 {
 	t.Helper()
-	if s := os.Getenv("ORDO_CRASH_SEED"); s != "" {
+	if s := os.Getenv("ORDO_" + name + "_SEED"); s != "" {
 		seed, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			t.Fatalf("ORDO_CRASH_SEED=%q: %v", s, err)
+			t.Fatalf("ORDO_%s_SEED=%q: %v", name, s, err)
 		}
 		return []uint64{seed}
 	}
-	n := envInt(t, "ORDO_CRASH_SEEDS", defaultCrashSeeds)
+	n := envInt(t, "ORDO_"+name+"_SEEDS", def)
 	base := uint64(time.Now().UnixNano()) //nolint:gosec // a seed, printed
 	seeds := make([]uint64, n)
 	for i := range seeds {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,7 +51,7 @@ func TestToxicScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the whole platform once per seed and scenario")
 	}
-	seeds := toxicSeeds(t)
+	seeds := seedsFrom(t, "TOXIC", defaultToxicSeeds)
 	rate := envInt(t, "ORDO_TOXIC_RATE", defaultToxicRate)
 	parallel := envInt(t, "ORDO_TOXIC_PARALLEL", defaultToxicParallel)
 	setLoadEnv(t)
@@ -88,24 +87,6 @@ func TestToxicScenarios(t *testing.T) {
 			t.Logf("scenario %s: %d seeds in %v", sc.name, len(seeds), time.Since(begin).Round(time.Millisecond))
 		})
 	}
-}
-
-func toxicSeeds(t *testing.T) []uint64 {
-	t.Helper()
-	if s := os.Getenv("ORDO_TOXIC_SEED"); s != "" {
-		seed, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("ORDO_TOXIC_SEED=%q: %v", s, err)
-		}
-		return []uint64{seed}
-	}
-	n := envInt(t, "ORDO_TOXIC_SEEDS", defaultToxicSeeds)
-	base := uint64(time.Now().UnixNano()) //nolint:gosec // a seed, printed
-	seeds := make([]uint64, n)
-	for i := range seeds {
-		seeds[i] = (base + uint64(i)*7919) % 1_000_000_000 //nolint:gosec // small enough to type
-	}
-	return seeds
 }
 
 // envDuration reads a duration knob such as "20s".
