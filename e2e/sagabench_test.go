@@ -44,7 +44,7 @@ func BenchmarkSaga(b *testing.B) {
 	finals := watchFinals(b, p.store)
 	admin, customers, skus := prepareShop(b, p.GatewayURL)
 
-	var rows []benchRow
+	var rows, hopRows []benchRow
 	for b.Loop() {
 		if err := admin.setFaults(ctx, loadFaults{}); err != nil {
 			b.Fatal(err)
@@ -58,11 +58,13 @@ func BenchmarkSaga(b *testing.B) {
 			b.Fatal(err)
 		}
 		rows = []benchRow{happy.row, happy.accept, comp.row, directPhase(b, n, workers)}
+		hopRows = hops(b, p.store, happy.ids)
 	}
 	for _, r := range rows {
 		b.ReportMetric(r.p50.Seconds()*1000, benchSlug(r.name)+"-p50-ms")
 	}
 	fmt.Print(benchTable(n, workers, rows))
+	fmt.Print(hopTable(hopRows))
 }
 
 func benchEnvInt(b *testing.B, key string, def int) int {
@@ -162,8 +164,12 @@ func watchFinals(b *testing.B, store es.Store) *finalTimes {
 	return f
 }
 
-// phaseResult is a saga phase: place-to-final, and POST-to-202 alone.
-type phaseResult struct{ row, accept benchRow }
+// phaseResult is a saga phase: place-to-final, POST-to-202 alone, and the
+// ids of the orders it placed.
+type phaseResult struct {
+	row, accept benchRow
+	ids         []string
+}
 
 // sagaPhase places n one-line orders through the gateway with workers
 // clients and times each until its final event; every outcome must be want.
@@ -172,6 +178,7 @@ func sagaPhase(b *testing.B, name string, customers []*loadClient, skus []string
 	ctx := b.Context()
 	var mu sync.Mutex
 	var total, accept []time.Duration
+	var ids []string
 	var errs []error
 	var unexpected int
 	begin := time.Now()
@@ -196,6 +203,7 @@ func sagaPhase(b *testing.B, name string, customers []*loadClient, skus []string
 			unexpected++
 		}
 		total, accept = append(total, e.RecordedAt.Sub(t0)), append(accept, t1.Sub(t0))
+		ids = append(ids, o.ID)
 		if e.RecordedAt.After(last) {
 			last = e.RecordedAt
 		}
@@ -210,6 +218,7 @@ func sagaPhase(b *testing.B, name string, customers []*loadClient, skus []string
 	return phaseResult{
 		row:    newRow(name+": place → "+want, total, last.Sub(begin), note),
 		accept: newRow(name+": POST → 202 only", accept, 0, "the saga runs behind it"),
+		ids:    ids,
 	}
 }
 
@@ -252,6 +261,73 @@ func directPhase(b *testing.B, n, workers int) benchRow {
 		b.Fatalf("direct writes: %d failed; first: %v", len(errs), errs[0])
 	}
 	return newRow("no saga: place + confirm via order domain → PostgreSQL store", ds, time.Since(begin), "no HTTP, no other service")
+}
+
+// hopSteps are the happy path's hand-offs, each event the reaction to the
+// one before it, with who reacts.
+var hopSteps = []struct{ typ, by string }{
+	{order.TypePlaced, ""},
+	{"fulfilment.reservation_requested", "saga"},
+	{"stock.reserved", "inventory"},
+	{"fulfilment.payment_requested", "saga"},
+	{"payment.captured", "payment, with the provider's charge"},
+	{order.TypeConfirmed, "saga, then the order command"},
+}
+
+// hops reads the orders' events back and times each hand-off of hopSteps:
+// from the recording of one event to the recording of the reaction to it,
+// that is the reacting subscriber's delivery (notification, wake-up, read)
+// plus its handling up to its append. It is where place → confirmed goes.
+func hops(b *testing.B, store es.Store, ids []string) []benchRow {
+	b.Helper()
+	want := make(map[string]map[string]time.Time, len(ids))
+	for _, id := range ids {
+		want[id] = map[string]time.Time{}
+	}
+	types := make([]string, len(hopSteps))
+	for i, h := range hopSteps {
+		types[i] = h.typ
+	}
+	for from := es.Start; ; {
+		batch, err := store.ReadAll(b.Context(), from, es.Filter{Types: types}, 5000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range batch {
+			from = e.Position
+			if at, ok := want[e.Metadata.CorrelationID]; ok {
+				if _, seen := at[e.Type]; !seen {
+					at[e.Type] = e.RecordedAt
+				}
+			}
+		}
+		if len(batch) < 5000 {
+			break
+		}
+	}
+	rows := make([]benchRow, 0, len(hopSteps)-1)
+	for i := 1; i < len(hopSteps); i++ {
+		var ds []time.Duration
+		for _, at := range want {
+			t0, ok0 := at[hopSteps[i-1].typ]
+			t1, ok1 := at[hopSteps[i].typ]
+			if ok0 && ok1 {
+				ds = append(ds, t1.Sub(t0))
+			}
+		}
+		rows = append(rows, newRow(hopSteps[i-1].typ+" → "+hopSteps[i].typ, ds, 0, hopSteps[i].by))
+	}
+	return rows
+}
+
+func hopTable(rows []benchRow) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "Happy path, hand-off by hand-off (recorded time to recorded time):\n\n")
+	fmt.Fprintf(&s, "| hand-off | orders | p50 | p99 | max | who reacts |\n|---|---:|---:|---:|---:|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(&s, "| %s | %d | %s | %s | %s | %s |\n", r.name, r.n, ms(r.p50), ms(r.p99), ms(r.max), r.note)
+	}
+	return s.String() + "\n"
 }
 
 // runWorkers calls f(0..n-1) from workers goroutines.

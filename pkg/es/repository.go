@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Aggregate describes one kind of aggregate: the category of its streams, its
@@ -32,12 +33,25 @@ type Repository[S any] struct {
 	// retries is how many times Execute reloads and decides again after a
 	// concurrency conflict.
 	retries int
+	cache   *snapshots[S] // nil: none (see WithCache)
 }
 
 // NewRepository returns a repository for one aggregate kind. retries bounds
 // Execute's retries on conflict (0: none).
 func NewRepository[S any](store Store, registry *Registry, agg Aggregate[S], retries int) *Repository[S] {
 	return &Repository[S]{store: store, registry: registry, agg: agg, retries: retries}
+}
+
+// WithCache makes the repository remember the state of up to n aggregates
+// it loaded or saved, so that a load reads only the events appended to the
+// stream since (by any writer), not the whole stream: a long stream (a
+// popular SKU's stock) costs what its latest events cost. Loads stay exactly
+// as fresh as without the cache. The applier must treat states as values
+// (copy a map or slice before changing it): one cached state is the start
+// of many loads. It returns r.
+func (r *Repository[S]) WithCache(n int) *Repository[S] {
+	r.cache = &snapshots[S]{max: max(n, 1), m: map[string]Snapshot[S]{}}
+	return r
 }
 
 // Snapshot is an aggregate's state at a stream version (-1: no events yet).
@@ -52,10 +66,15 @@ func (r *Repository[S]) StreamID(id string) string { return StreamID(r.agg.Categ
 // Load replays the aggregate's stream. A missing stream yields the initial
 // state at version -1, not an error.
 func (r *Repository[S]) Load(ctx context.Context, id string) (Snapshot[S], error) {
-	snap := Snapshot[S]{State: r.agg.Initial(id), Version: -1}
+	snap, ok := r.cache.get(id)
+	if !ok {
+		snap = Snapshot[S]{State: r.agg.Initial(id), Version: -1}
+	}
 	stream := r.StreamID(id)
 	const page = 500
-	for from := int64(0); ; {
+	// From a cached state, read from its last event on: the read is never
+	// empty, so the store need not check that the stream exists.
+	for from := max(snap.Version, 0); ; {
 		events, err := r.store.ReadStream(ctx, stream, Forwards, from, page)
 		if errors.Is(err, ErrStreamNotFound) {
 			return snap, nil
@@ -64,6 +83,9 @@ func (r *Repository[S]) Load(ctx context.Context, id string) (Snapshot[S], error
 			return snap, fmt.Errorf("load %s: %w", stream, err)
 		}
 		for _, e := range events {
+			if e.Version <= snap.Version {
+				continue
+			}
 			v, err := r.registry.Decode(e.Type, e.Data)
 			if err != nil {
 				return snap, fmt.Errorf("load %s at version %d: %w", stream, e.Version, err)
@@ -72,6 +94,7 @@ func (r *Repository[S]) Load(ctx context.Context, id string) (Snapshot[S], error
 			snap.Version = e.Version
 		}
 		if len(events) < page {
+			r.cache.put(id, snap)
 			return snap, nil
 		}
 		from = snap.Version + 1
@@ -153,5 +176,45 @@ func (r *Repository[S]) executeOnce(ctx context.Context, id string, decide func(
 		out.State = r.agg.Apply(out.State, ev)
 	}
 	out.Result, out.Version = res, res.Version
+	r.cache.put(id, Snapshot[S]{State: out.State, Version: out.Version})
 	return out, nil
+}
+
+// snapshots are a Repository's cached states. A nil *snapshots caches
+// nothing.
+type snapshots[S any] struct {
+	mu  sync.Mutex
+	max int
+	m   map[string]Snapshot[S]
+}
+
+func (c *snapshots[S]) get(id string) (Snapshot[S], bool) {
+	if c == nil {
+		return Snapshot[S]{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[id]
+	return s, ok
+}
+
+// put keeps s unless a later state of id is kept; past the bound it first
+// forgets about half the states, whichever the map yields.
+func (c *snapshots[S]) put(id string, s Snapshot[S]) {
+	if c == nil || s.Version < 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.m[id]; ok && cur.Version >= s.Version {
+		return
+	}
+	if len(c.m) >= c.max {
+		for k := range c.m {
+			if delete(c.m, k); len(c.m) <= c.max/2 {
+				break
+			}
+		}
+	}
+	c.m[id] = s
 }

@@ -10,7 +10,9 @@
 // Live subscribers are woken by LISTEN/NOTIFY. NOTIFY is sent outside the
 // append (a NOTIFY inside a transaction serialises every commit on one lock),
 // coalesced by one notifier goroutine per Store: under load that is one
-// NOTIFY per round trip, not one per event. Polling backs it up.
+// NOTIFY per round trip, not one per event. A NOTIFY names the categories
+// and types it announces, so a process wakes only the subscribers that read
+// them. Polling backs it up.
 package postgres
 
 import (
@@ -20,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -85,10 +88,23 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 	return s
 }
 
+// DefaultMaxConns is the size of the pool Open makes when url does not set
+// pool_max_conns. pgx's default (the CPU count, at least 4) suits work that
+// keeps the CPU busy; a service's handlers mostly wait for round trips, so
+// on a small machine that many would queue for a connection.
+const DefaultMaxConns = 8
+
 // Open connects to url, migrates the schema and returns the store with its
 // pool. Close closes both.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	pool, err := pgxpool.New(ctx, url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("connect event store: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect event store: %w", err)
 	}
@@ -122,7 +138,9 @@ func (s *Store) Close() {
 func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedVersion, events ...es.EventData) (es.AppendResult, error) {
 	res, err := s.append(ctx, s.q, stream, expected, events, true)
 	if err == nil {
-		s.Committed()
+		a := appended(stream, events, res.Position)
+		s.hub.announce(a)
+		s.hub.queue(a)
 	}
 	return res, err
 }
@@ -137,11 +155,8 @@ func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, stream string, expected
 // Committed tells subscribers, in this process and others, that new events
 // may be visible.
 func (s *Store) Committed() {
-	s.hub.broadcast()
-	select {
-	case s.hub.pending <- struct{}{}:
-	default:
-	}
+	s.hub.announce(blind())
+	s.hub.queue(blind())
 }
 
 // maxRaces bounds how often an append with expectation Any retries after

@@ -130,11 +130,11 @@ func (q *Queries) NextTxid(ctx context.Context) (int64, error) {
 }
 
 const notify = `-- name: Notify :exec
-SELECT pg_notify('ordo_events', '')
+SELECT pg_notify('ordo_events', $1::text)
 `
 
-func (q *Queries) Notify(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, notify)
+func (q *Queries) Notify(ctx context.Context, payload string) error {
+	_, err := q.db.Exec(ctx, notify, payload)
 	return err
 }
 
@@ -288,6 +288,89 @@ func (q *Queries) ReadStreamForwards(ctx context.Context, arg ReadStreamForwards
 			&i.Event.Data,
 			&i.Event.Metadata,
 			&i.Event.RecordedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const readVisible = `-- name: ReadVisible :many
+WITH line AS (
+    SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS txid
+), hits AS (
+    SELECT e.position, e.txid, e.event_id, e.stream_id, e.version, e.category, e.type, e.data, e.metadata, e.recorded_at
+    FROM events e, line
+    WHERE (e.txid, e.position) > ($1::bigint, $2::bigint)
+      AND e.txid < line.txid
+      AND (cardinality($3::text[]) = 0 OR e.category = ANY($3::text[]))
+      AND (cardinality($4::text[]) = 0 OR e.type = ANY($4::text[]))
+    ORDER BY e.txid, e.position
+    LIMIT $5
+)
+SELECT line.txid AS line, hits.position, hits.txid, hits.event_id, hits.stream_id, hits.version, hits.category, hits.type, hits.data, hits.metadata, hits.recorded_at
+FROM line LEFT JOIN hits ON true
+ORDER BY hits.txid, hits.position
+`
+
+type ReadVisibleParams struct {
+	AfterTxid     int64
+	AfterPosition int64
+	Categories    []string
+	Types         []string
+	MaxCount      int32
+}
+
+type ReadVisibleRow struct {
+	Line       int64
+	Position   *int64
+	Txid       *int64
+	EventID    pgtype.UUID
+	StreamID   *string
+	Version    *int64
+	Category   *string
+	Type       *string
+	Data       []byte
+	Metadata   []byte
+	RecordedAt pgtype.Timestamptz
+}
+
+// ReadVisible is ReadAll for subscriptions. It also returns the line it read
+// below (column line) and at least one row: when nothing matched, one row
+// whose event columns are NULL. A reader that got fewer events than it asked
+// for has every matching event below the line behind it, so it can resume
+// from the line instead of scanning the same unmatched events again.
+func (q *Queries) ReadVisible(ctx context.Context, arg ReadVisibleParams) ([]ReadVisibleRow, error) {
+	rows, err := q.db.Query(ctx, readVisible,
+		arg.AfterTxid,
+		arg.AfterPosition,
+		arg.Categories,
+		arg.Types,
+		arg.MaxCount,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ReadVisibleRow
+	for rows.Next() {
+		var i ReadVisibleRow
+		if err := rows.Scan(
+			&i.Line,
+			&i.Position,
+			&i.Txid,
+			&i.EventID,
+			&i.StreamID,
+			&i.Version,
+			&i.Category,
+			&i.Type,
+			&i.Data,
+			&i.Metadata,
+			&i.RecordedAt,
 		); err != nil {
 			return nil, err
 		}

@@ -63,6 +63,28 @@ WHERE (txid, position) > (sqlc.arg(after_txid)::bigint, sqlc.arg(after_position)
 ORDER BY txid, position
 LIMIT sqlc.arg(max_count);
 
+-- ReadVisible is ReadAll for subscriptions. It also returns the line it read
+-- below (column line) and at least one row: when nothing matched, one row
+-- whose event columns are NULL. A reader that got fewer events than it asked
+-- for has every matching event below the line behind it, so it can resume
+-- from the line instead of scanning the same unmatched events again.
+-- name: ReadVisible :many
+WITH line AS (
+    SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS txid
+), hits AS (
+    SELECT e.*
+    FROM events e, line
+    WHERE (e.txid, e.position) > (sqlc.arg(after_txid)::bigint, sqlc.arg(after_position)::bigint)
+      AND e.txid < line.txid
+      AND (cardinality(sqlc.arg(categories)::text[]) = 0 OR e.category = ANY(sqlc.arg(categories)::text[]))
+      AND (cardinality(sqlc.arg(types)::text[]) = 0 OR e.type = ANY(sqlc.arg(types)::text[]))
+    ORDER BY e.txid, e.position
+    LIMIT sqlc.arg(max_count)
+)
+SELECT line.txid AS line, hits.*
+FROM line LEFT JOIN hits ON true
+ORDER BY hits.txid, hits.position;
+
 -- name: Head :one
 SELECT txid, position
 FROM events
@@ -71,7 +93,7 @@ ORDER BY txid DESC, position DESC
 LIMIT 1;
 
 -- name: Notify :exec
-SELECT pg_notify('ordo_events', '');
+SELECT pg_notify('ordo_events', sqlc.arg(payload)::text);
 
 -- name: LoadCheckpoint :one
 SELECT commit_pos, prepare_pos FROM checkpoints WHERE name = $1;

@@ -64,7 +64,9 @@ func New(store es.Store, opts Options) *Service {
 		// The repositories do not retry themselves: execute does, with a
 		// pause between attempts.
 		products: es.NewRepository(store, reg, inventory.ProductAggregate, 0),
-		stock:    es.NewRepository(store, reg, inventory.StockAggregate, 0),
+		// A SKU's stock stream grows with every order: the cache keeps
+		// a load at the cost of the events since the last one.
+		stock: es.NewRepository(store, reg, inventory.StockAggregate, 0).WithCache(4096),
 	}
 }
 

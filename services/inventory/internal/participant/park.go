@@ -1,7 +1,6 @@
 package participant
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,8 @@ import (
 )
 
 // subscriber is the handler Run subscribes with: handle through
-// Options.Park, the checkpoint saved after each request handled or parked.
+// Options.Park. Run's es.Concurrent saves the checkpoint past requests
+// handled or parked.
 // Requests need no order among themselves (a release that overtakes its
 // reserve leaves a barrier), so a parked request holds nothing up, and
 // replaying it late is safe: reserving after the release is a no-op,
@@ -21,10 +21,17 @@ func (p *Participant) subscriber() es.Handler {
 	return p.opts.Park.Handler(park.Subscriber{
 		Name:   Name,
 		Handle: p.handle,
-		After: func(ctx context.Context, e es.Event, _ bool) error {
-			return p.opts.Checkpoints.Save(ctx, Name, e.Position)
-		},
 	})
+}
+
+// orderKey groups the requests by order: Run handles several orders'
+// requests at once and one order's in order.
+func orderKey(e es.Event) string {
+	var r request
+	if decode(e, &r) != nil {
+		return ""
+	}
+	return r.OrderID
 }
 
 // errNoOrder is a request that names no order.

@@ -8,7 +8,8 @@
 // barrier semantics: reserving again is a no-op, a release that overtook its
 // reserve leaves a barrier that makes the reserve a no-op, committing again
 // is a no-op. So the checkpoint is saved after the effect: a crash in
-// between replays a request, which then changes nothing.
+// between replays a request, which then changes nothing. Several orders'
+// requests are handled at once, each order's in order (es.Concurrent).
 package participant
 
 import (
@@ -123,19 +124,16 @@ func (p *Participant) Run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 	wg.Go(func() { p.sweep(ctx) })
-	from, err := p.opts.Checkpoints.Load(ctx, Name)
-	if err != nil {
-		return err
-	}
-	err = p.store.Subscribe(ctx, from, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, tracing.Handler(Name, p.subscriber()))
+	sub := es.Concurrent{Name: Name, Checkpoints: p.opts.Checkpoints, Key: orderKey}
+	err := sub.Run(ctx, p.store, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, tracing.Handler(Name, p.subscriber()))
 	if ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
-// handle carries out one request; subscriber (park.go) wraps it and saves
-// the checkpoint after it.
+// handle carries out one request; subscriber (park.go) wraps it, and
+// Run's es.Concurrent saves the checkpoint.
 func (p *Participant) handle(ctx context.Context, e es.Event) error {
 	var r request
 	if err := decode(e, &r); err != nil {

@@ -1,7 +1,6 @@
 package saga
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 
@@ -11,7 +10,8 @@ import (
 )
 
 // subscriber is the handler Run subscribes with: handle through
-// Options.Park, the checkpoint saved after each event handled or parked.
+// Options.Park. Run's es.Concurrent saves the checkpoint past events
+// handled or parked.
 //
 // The saga's events must be taken in order per order: an observation
 // applied after the ones that followed it could lead the saga to a
@@ -30,10 +30,7 @@ func (r *Runner) subscriber() es.Handler {
 	return r.opts.Park.Handler(park.Subscriber{
 		Name:   r.opts.Name,
 		Handle: r.handle,
-		After: func(ctx context.Context, e es.Event, _ bool) error {
-			return r.opts.Checkpoints.Save(ctx, r.opts.Name, e.Position)
-		},
-		Key: orderKey,
+		Key:    orderKey,
 	})
 }
 

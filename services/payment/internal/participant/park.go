@@ -1,7 +1,6 @@
 package participant
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,8 @@ import (
 )
 
 // subscriber is the handler Run subscribes with: handle through
-// Options.Park, the checkpoint saved after each request handled or parked.
+// Options.Park. Run's es.Concurrent saves the checkpoint past requests
+// handled or parked.
 // Requests need no order among themselves, and replaying one late is safe:
 // a payment request the saga has called off since is cancelled rather
 // than charged (calledOff), and capture, cancel and reconcile are no-ops
@@ -20,10 +20,17 @@ func (p *Participant) subscriber() es.Handler {
 	return p.opts.Park.Handler(park.Subscriber{
 		Name:   Name,
 		Handle: p.handle,
-		After: func(ctx context.Context, e es.Event, _ bool) error {
-			return p.opts.Checkpoints.Save(ctx, Name, e.Position)
-		},
 	})
+}
+
+// orderKey groups the requests by order: Run handles several orders'
+// requests at once and one order's in order.
+func orderKey(e es.Event) string {
+	var r request
+	if decode(e, &r) != nil {
+		return ""
+	}
+	return r.OrderID
 }
 
 // errNoOrder is a request that names no order.

@@ -13,6 +13,8 @@
 //
 // Duplicates are harmless: the Payment aggregate makes a repeated request,
 // cancel or capture a no-op, so the checkpoint is saved after the effect.
+// Several orders' requests are handled at once, each order's in order
+// (es.Concurrent).
 package participant
 
 import (
@@ -106,11 +108,8 @@ func (p *Participant) Run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 	wg.Go(func() { p.reconcileLoop(ctx) })
-	from, err := p.opts.Checkpoints.Load(ctx, Name)
-	if err != nil {
-		return err
-	}
-	err = p.store.Subscribe(ctx, from, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, tracing.Handler(Name, p.subscriber()))
+	sub := es.Concurrent{Name: Name, Checkpoints: p.opts.Checkpoints, Key: orderKey}
+	err := sub.Run(ctx, p.store, es.Filter{Categories: []string{sagaCategory}, Types: Requests}, tracing.Handler(Name, p.subscriber()))
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -122,8 +121,8 @@ type request struct {
 	Amount  money.Money `json:"amount"`
 }
 
-// handle carries out one request; subscriber (park.go) wraps it and saves
-// the checkpoint after it.
+// handle carries out one request; subscriber (park.go) wraps it, and
+// Run's es.Concurrent saves the checkpoint.
 func (p *Participant) handle(ctx context.Context, e es.Event) error {
 	var r request
 	if err := decode(e, &r); err != nil {
