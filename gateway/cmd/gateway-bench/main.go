@@ -1,10 +1,13 @@
 // Command gateway-bench measures what the gateway costs on the read path:
 // GET /products straight from the inventory service against GET
 // /api/v1/products through the gateway, and the gateway with its rate
-// limits and circuit breakers on against off. It starts the platform with
-// the launcher on free ports (or takes the three URLs), drives a closed
-// loop of GETs at a fixed concurrency for a fixed time per target, and
-// prints a Markdown table with the command, the machine and the date.
+// limits and circuit breakers on against off, and (when it started the
+// platform itself) against the floor: a bare echo handler in its own
+// process doing the same Redis read with no middleware. It starts the
+// platform with the launcher on free ports (or takes the three URLs),
+// drives a closed loop of GETs at a fixed concurrency for a fixed time per
+// target, and prints a Markdown table with the command, the machine and
+// the date.
 //
 // Run a short smoke test with `go run ./gateway/cmd/gateway-bench
 // -duration 2s`; take real numbers on a quiet machine only.

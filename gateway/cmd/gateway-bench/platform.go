@@ -26,7 +26,10 @@ import (
 // breakers. stop ends whatever the bench started.
 type rig struct {
 	inventory, gatewayOn, gatewayOff string
-	stop                             func(context.Context) error
+	// bare is the floor: an echo handler doing the same Redis read, in
+	// this process (only when the bench started the platform).
+	bare string
+	stop func(context.Context) error
 }
 
 // startRig starts the platform with the launcher on free ports, then two
@@ -70,8 +73,12 @@ func startRig(ctx context.Context, s settings, logOut io.Writer) (*rig, error) {
 	if err != nil {
 		return nil, errors.Join(err, on.end(), stopAll(ctx))
 	}
-	r.gatewayOn, r.gatewayOff = on.url, off.url
-	r.stop = func(ctx context.Context) error { return errors.Join(off.end(), on.end(), stopAll(ctx)) }
+	bare, stopBare, err := startBare(p.RedisURL, prefix+"inventory:")
+	if err != nil {
+		return nil, errors.Join(err, off.end(), on.end(), stopAll(ctx))
+	}
+	r.gatewayOn, r.gatewayOff, r.bare = on.url, off.url, bare
+	r.stop = func(ctx context.Context) error { return errors.Join(stopBare(), off.end(), on.end(), stopAll(ctx)) }
 	return r, nil
 }
 

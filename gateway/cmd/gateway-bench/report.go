@@ -48,6 +48,18 @@ type report struct {
 	Warmup, Duration time.Duration
 	Started          bool // the bench started the platform itself
 	Direct, On, Off  result
+	// Bare is an echo handler doing the inventory's Redis read with no
+	// middleware, in the bench's process (zero when not measured).
+	Bare result
+}
+
+// results are the rows measured, in order.
+func (r report) results() []result {
+	rs := []result{r.Direct, r.On, r.Off}
+	if r.Bare.Name != "" {
+		rs = append(rs, r.Bare)
+	}
+	return rs
 }
 
 func (r report) write(w io.Writer) error {
@@ -65,14 +77,18 @@ func (r report) write(w io.Writer) error {
 	fmt.Fprintf(&b, "- latency: nearest-rank percentiles over every successful request (sorted samples)\n\n")
 	fmt.Fprintf(&b, "| target | URL | requests ok | errors | req/s | p50 | p90 | p99 | max |\n")
 	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, res := range []result{r.Direct, r.On, r.Off} {
+	for _, res := range r.results() {
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s |\n", res.Name, res.URL, res.OK, res.Errors,
 			res.Throughput(), ms(res.Percentile(0.50)), ms(res.Percentile(0.90)), ms(res.Percentile(0.99)), ms(res.Percentile(1)))
 	}
 	fmt.Fprintf(&b, "\n| comparison | throughput ratio | added p50 | added p99 |\n| --- | ---: | ---: | ---: |\n")
 	compare(&b, "(a) through the gateway (ON) vs inventory direct", r.On, r.Direct)
 	compare(&b, "(b) gateway limits+breakers ON vs OFF", r.On, r.Off)
-	for _, res := range []result{r.Direct, r.On, r.Off} {
+	if r.Bare.Name != "" {
+		compare(&b, "(c) through the gateway (ON) vs a bare echo handler doing the same Redis read", r.On, r.Bare)
+		compare(&b, "(d) inventory direct vs the bare echo handler", r.Direct, r.Bare)
+	}
+	for _, res := range r.results() {
 		if res.Errors > 0 {
 			fmt.Fprintf(&b, "\n%s: %d errors, the first: %s\n", res.Name, res.Errors, res.FirstError)
 		}

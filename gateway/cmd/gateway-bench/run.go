@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// run measures the three targets and prints the report to out.
+// run measures the targets (three, or four when it started the platform) and prints the report to out.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	s, err := load(args, getenv, out)
 	if err != nil {
@@ -31,14 +31,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	rep := report{Command: commandLine(args), When: time.Now(), Machine: thisMachine(), Concurrency: s.Concurrency,
 		Warmup: s.Warmup, Duration: s.Duration, Started: !s.external()}
 	l := newLoader(s.Concurrency, s.Warmup, s.Duration, s.Timeout)
-	for _, m := range []struct {
+	type measured struct {
 		dst *result
 		t   target
-	}{
+	}
+	targets := []measured{
 		{&rep.Direct, target{"inventory direct", r.inventory + "/products"}},
 		{&rep.On, target{"gateway ON", r.gatewayOn + "/api/v1/products"}},
 		{&rep.Off, target{"gateway OFF", r.gatewayOff + "/api/v1/products"}},
-	} {
+	}
+	if r.bare != "" {
+		targets = append(targets, measured{&rep.Bare, target{"bare echo + Redis read", r.bare + "/products"}})
+	}
+	for _, m := range targets {
 		fmt.Fprintf(out, "measuring %s (%s) for %v...\n", m.t.Name, m.t.URL, s.Warmup+s.Duration)
 		if *m.dst, err = l.measure(ctx, m.t); err != nil {
 			return err
