@@ -127,6 +127,13 @@ func alive(pid int, program string) bool {
 			return false
 		}
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if len(cmdline) == 0 {
+			// An exiting process loses its memory, and so its command
+			// line, before its files and sockets are closed: it is still
+			// there, and its name (at most 15 bytes) says whose it is.
+			comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+			return len(comm) > 0 && bytes.Contains(comm, []byte(program[:min(len(program), 15)]))
+		}
 		return bytes.Contains(cmdline, []byte(program))
 	}
 	if _, err := os.Stat("/proc/self"); err == nil {
