@@ -20,8 +20,11 @@ import (
 	"github.com/ordo-platform/ordo/services/order"
 )
 
-// benchCommand reproduces BenchmarkSaga (from the repository root).
-const benchCommand = "ORDO_BENCH_ORDERS=200 ORDO_BENCH_WORKERS=8 bin/ordo-infra exec -- go test -run '^$' -bench BenchmarkSaga -benchtime 1x -timeout 20m ./e2e/"
+// benchCommand reproduces BenchmarkSaga with n orders and w workers (from
+// the repository root).
+func benchCommand(n, w int) string {
+	return fmt.Sprintf("ORDO_BENCH_ORDERS=%d ORDO_BENCH_WORKERS=%d bin/ordo-infra exec -- go test -run '^$' -bench BenchmarkSaga -benchtime 1x -timeout 20m ./e2e/", n, w)
+}
 
 // BenchmarkSaga measures the order-fulfilment saga end to end: N orders
 // placed through the gateway by W concurrent clients, each timed from just
@@ -360,7 +363,7 @@ func benchTable(n, workers int, rows []benchRow) string {
 		fmt.Fprintf(&s, "| %s | %d | %s | %s | %s | %s | %s |\n", r.name, r.n, ms(r.p50), ms(r.p99), ms(r.max), rate, r.note)
 	}
 	fmt.Fprintf(&s, "\nReproduce: `%s`  \nMachine: %d CPUs (%s), %s, %s/%s; date %s\n\n",
-		benchCommand, runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339))
+		benchCommand(n, workers), runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format(time.RFC3339))
 	return s.String()
 }
 
