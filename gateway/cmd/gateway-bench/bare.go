@@ -36,7 +36,7 @@ func startBare(redisURL, prefix string) (url string, stop func() error, err erro
 		}
 		return c.JSON(http.StatusOK, items)
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = rdb.Close()
 		return "", nil, err
