@@ -1,13 +1,8 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -27,33 +22,8 @@ func startParticipant(store es.Store, rdb *redis.Client, svc *app.Service, lot *
 		Checkpoints: platform.Checkpoints(store, rdb, cfg.RedisPrefix), TTL: cfg.ReservationTTL, Log: log,
 		Park: lot, Reject: skus(cfg.RejectSKUs),
 	})
-	var running atomic.Bool
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		backoff := 100 * time.Millisecond
-		for ctx.Err() == nil {
-			running.Store(true)
-			err := p.Run(ctx)
-			running.Store(false)
-			if ctx.Err() != nil {
-				return
-			}
-			log.Error("saga participant stopped; restarting from its checkpoint", "err", err, "in", backoff)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-		}
-	})
-	check := web.Check{Name: "saga-participant", Run: func(context.Context) error {
-		if !running.Load() {
-			return errors.New("saga participant is not running; restarting after an error")
-		}
-		return nil
-	}}
-	return check, func() { cancel(); wg.Wait() }
+	check, stop := platform.Supervise("saga-participant", "saga participant", p.Run, log)
+	return check, stop
 }
 
 // skus splits a comma-separated list, dropping blanks.

@@ -1,12 +1,7 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"log/slog"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -28,31 +23,6 @@ func startSaga(store es.Store, rdb *redis.Client, orders saga.Orders, lot *park.
 		Log:         log,
 		Park:        lot,
 	})
-	var running atomic.Bool
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		backoff := 100 * time.Millisecond
-		for ctx.Err() == nil {
-			running.Store(true)
-			err := runner.Run(ctx)
-			running.Store(false)
-			if ctx.Err() != nil {
-				return
-			}
-			log.Error("saga stopped; restarting from its checkpoint", "err", err, "in", backoff)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-		}
-	})
-	check := web.Check{Name: "saga", Run: func(context.Context) error {
-		if !running.Load() {
-			return errors.New("saga is not running; restarting after an error")
-		}
-		return nil
-	}}
-	return runner, check, func() { cancel(); wg.Wait() }
+	check, stop := platform.Supervise("saga", "saga", runner.Run, log)
+	return runner, check, stop
 }
