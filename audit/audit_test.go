@@ -112,6 +112,14 @@ func TestEachInvariantViolated(t *testing.T) {
 		},
 		want: []want{{audit.CheckStock, "SKU-A o3", "still held by cancelled order"}},
 	}, {
+		name: "secured reservation held by a cancelled order",
+		breakIt: func(s *shoptest.Shop) {
+			s.Append("stock-SKU-A",
+				inventory.StockReserved{SKU: "SKU-A", OrderID: "o3", Quantity: 1, OnHand: 8, Available: 7},
+				inventory.StockReservationSecured{SKU: "SKU-A", OrderID: "o3", Quantity: 1, OnHand: 8, Available: 7})
+		},
+		want: []want{{audit.CheckStock, "SKU-A o3", "still held by cancelled order"}},
+	}, {
 		name: "double charge",
 		breakIt: func(s *shoptest.Shop) {
 			s.Charge("ch_dup", "o1", audit.ChargeCaptured, money.Euros(2250))

@@ -70,6 +70,9 @@ func (s *stockFacts) apply(e es.Event, ev any) {
 		s.Reserved -= ev.Quantity
 		s.Orders[ev.OrderID] = reservation{ev.Quantity, inventory.Expired}
 		recorded = [2]int{ev.OnHand, ev.Available}
+	case inventory.StockReservationSecured:
+		s.Orders[ev.OrderID] = reservation{ev.Quantity, inventory.Secured}
+		recorded = [2]int{ev.OnHand, ev.Available}
 	default:
 		return
 	}
@@ -111,14 +114,19 @@ func checkStock(stocks map[string]*stockFacts, orders map[string]*orderFacts, f 
 func checkReservation(sku, orderID string, r reservation, o *orderFacts, f *findings) {
 	subject := sku + " " + orderID
 	switch {
-	case (o == nil || !o.Placed) && (r.Status == inventory.Reserved || r.Status == inventory.Committed):
+	case (o == nil || !o.Placed) && (held(r) || r.Status == inventory.Committed):
 		f.violate(CheckStock, subject, "%d unit(s) %s for an order that was never placed", r.Qty, r.Status)
 	case o == nil:
-	case o.Status() == order.StatusCancelled && r.Status == inventory.Reserved:
+	case o.Status() == order.StatusCancelled && held(r):
 		f.violate(CheckStock, subject, "reservation of %d unit(s) still held by cancelled order", r.Qty)
 	case o.Status() == order.StatusCancelled && r.Status == inventory.Committed:
 		f.violate(CheckStock, subject, "%d unit(s) committed (sold) for cancelled order", r.Qty)
 	}
+}
+
+// held: the reservation still sets units aside.
+func held(r reservation) bool {
+	return r.Status == inventory.Reserved || r.Status == inventory.Secured
 }
 
 // checkCommitted: every line of a confirmed order was committed, in full.

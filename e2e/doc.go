@@ -5,8 +5,8 @@
 //
 //   - browser tests of the demo shop (chromedp, Debian's headless Chromium;
 //     screenshots go to <repo>/tmp/screenshots/);
-//   - the saga's paths one by one (scenario_test.go; ORDO_SCENARIO_EXPIRY_RACE=1
-//     adds the known expiry-vs-confirm race, which fails today: docs/saga.md);
+//   - the saga's paths one by one (scenario_test.go), including a
+//     reservation lapsing while the capture is unread (docs/saga.md);
 //   - the crash test: SIGKILL and restart of order, inventory and payment
 //     under load (ORDO_CRASH_SEED replays one seed; ORDO_CRASH_SEEDS,
 //     ORDO_CRASH_ORDERS, ORDO_CRASH_RATE);

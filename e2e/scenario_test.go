@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -61,6 +60,7 @@ func TestSagaScenarios(t *testing.T) {
 	t.Run("cancel before reservation", s.cancelBeforeReservation)
 	t.Run("cancel after reservation before capture", s.cancelBeforeCapture)
 	t.Run("cancel after capture before confirmation", s.cancelAfterCapture)
+	t.Run("cancel while the stock is being secured", s.cancelWhileSecuring)
 	t.Run("cancel after confirmation is refused", func(t *testing.T) { s.cancelConfirmed(t, confirmed) })
 	t.Run("audit", func(t *testing.T) { s.p.auditQuiet(t, "scenarios") })
 	t.Run("reservation expires while payment is slow", func(t *testing.T) {
@@ -70,10 +70,6 @@ func TestSagaScenarios(t *testing.T) {
 		s2.p.auditQuiet(t, "expiry scenarios")
 	})
 	t.Run("reservation expires while the saga is about to confirm", func(t *testing.T) {
-		if os.Getenv("ORDO_SCENARIO_EXPIRY_RACE") == "" {
-			t.Skip("known defect: the order ends confirmed and charged with its reservation expired and its stock " +
-				"never committed; ORDO_SCENARIO_EXPIRY_RACE=1 reproduces it")
-		}
 		t.Setenv("ORDO_INVENTORY_RESERVATION_TTL", scTTL)
 		s3 := newScenarioRun(t, binDir, false)
 		s3.expiryRace(t)
@@ -306,11 +302,7 @@ func (s *scenarioRun) cancelBeforeCapture(t *testing.T) {
 
 // cancelAfterCapture cancels once the provider has taken the money but
 // before the platform knows: the answer is held past the provider timeout
-// until the cancellation is in. The saga itself records a capture and
-// asks for confirmation in one step, and the order refuses confirmation
-// once cancellation was asked for, so no outside request can land between
-// the saga learning of the capture and the confirmation; this is the
-// nearest stage a customer can reach.
+// until the cancellation is in.
 func (s *scenarioRun) cancelAfterCapture(t *testing.T) {
 	s.faults(t, loadFaults{LatencyMS: scStuckMS})
 	sku := s.sku()
@@ -331,6 +323,32 @@ func (s *scenarioRun) cancelAfterCapture(t *testing.T) {
 		absent: []string{"fulfilment.confirm_requested", "order.confirmed", "stock.committed"},
 		stock:  map[string]int{sku: 0}, charged: 1, refunded: 1})
 	scBefore(t, events, "order.cancellation_requested", "payment.captured", "the capture was recorded before the cancellation")
+}
+
+// cancelWhileSecuring cancels after the saga learned of the capture and
+// asked inventory to secure the stock, before inventory did (it is down):
+// the last stage before the confirmation. The saga releases the stock and
+// refunds the payment; inventory, back, secures and then releases.
+func (s *scenarioRun) cancelWhileSecuring(t *testing.T) {
+	sku := s.sku()
+	before := s.available(t, "", sku)
+	s.down(t, "payment")
+	o := s.place(t, loadLine{SKU: sku, Quantity: 1})
+	s.awaitTimeline(t, o.ID, "fulfilment.payment_requested")
+	s.down(t, "inventory")
+	s.up(t, "payment")
+	s.awaitTimeline(t, o.ID, "fulfilment.stock_secure_requested")
+	s.cancel(t, o.ID)
+	s.awaitTimeline(t, o.ID, "fulfilment.compensating")
+	s.up(t, "inventory")
+	s.awaitOrder(t, o, "cancelled", func(v scView) bool { return v.Final() })
+	s.check(t, o, before, scWant{status: "cancelled", reason: "customer_cancelled", payment: "refunded",
+		steps: []string{"payment.captured", "fulfilment.stock_secure_requested", "order.cancellation_requested",
+			"fulfilment.compensating reason=customer_cancelled", "fulfilment.release_requested", "fulfilment.refund_requested",
+			"order.cancelled reason=customer_cancelled"},
+		also:   []string{"stock.released", "fulfilment.stock_released", "payment.refunded", "fulfilment.payment_refunded"},
+		absent: []string{"fulfilment.confirm_requested", "order.confirmed", "stock.committed"},
+		stock:  map[string]int{sku: 0}, charged: 1, refunded: 1})
 }
 
 // cancelConfirmed: the confirmation is the point of no return; the API
@@ -384,9 +402,10 @@ func (s *scenarioRun) expiry(t *testing.T) {
 // expiryRace lets the reservation lapse after the payment was captured
 // but before the saga has read the capture: the order service is down
 // meanwhile (as in an outage longer than the TTL), so on its return the
-// saga reads the capture first, confirms, and reads the expiry after.
-// Whatever the saga then does, a confirmed order must have sold its stock
-// and a cancelled one must have given the money back.
+// saga reads the capture first and only then the expiry. It must not
+// confirm an order whose stock is back on sale: it asks inventory to
+// secure the lines, which the expiry already gave back, so the order is
+// cancelled out of stock and the money refunded.
 func (s *scenarioRun) expiryRace(t *testing.T) {
 	sku := s.sku()
 	before := s.available(t, "", sku)
@@ -409,19 +428,22 @@ func (s *scenarioRun) expiryRace(t *testing.T) {
 	t.Logf("order %s %s %s, timeline:\n%s", o.ID, v.Status, v.Reason, scTypes(events))
 	scBefore(t, events, "payment.captured", "stock.reservation_expired", "setup: the reservation lapsed before the capture")
 	after := s.available(t, events[len(events)-1].Position, sku)
-	switch v.Status {
-	case "confirmed":
-		if scFind(events, "stock.committed") < 0 || after[sku] != before[sku]-2 {
-			t.Errorf("order %s is confirmed and charged, but its stock was not sold: no stock.committed, %s available %d → %d",
-				o.ID, sku, before[sku], after[sku])
-		}
-		s.checkMoney(t, o.ID, v.Total, 1, 0)
-	default:
-		if after[sku] != before[sku] {
-			t.Errorf("%s available %d → %d after order %s was cancelled", sku, before[sku], after[sku], o.ID)
-		}
-		s.checkMoney(t, o.ID, v.Total, 1, 1)
+	if v.Status != "cancelled" || v.Reason != "out_of_stock" {
+		t.Errorf("order %s is %s %s; want cancelled out_of_stock (its reservation lapsed before it was secured)", o.ID, v.Status, v.Reason)
 	}
+	if msg := scSubsequence(events, []string{"payment.captured", "stock.reservation_expired", "fulfilment.payment_captured",
+		"fulfilment.stock_secure_requested", "fulfilment.compensating reason=out_of_stock", "order.cancelled reason=out_of_stock"}); msg != "" {
+		t.Errorf("timeline lacks %s in its place:\n%s", msg, scTypes(events))
+	}
+	for _, typ := range []string{"fulfilment.confirm_requested", "order.confirmed", "stock.reservation_secured", "stock.committed"} {
+		if scFind(events, typ) >= 0 {
+			t.Errorf("timeline has %s; the lapse came first", typ)
+		}
+	}
+	if after[sku] != before[sku] {
+		t.Errorf("%s available %d → %d after order %s was cancelled", sku, before[sku], after[sku], o.ID)
+	}
+	s.checkMoney(t, o.ID, v.Total, 1, 1)
 }
 
 // --- the platform, through the gateway ---

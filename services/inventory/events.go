@@ -30,6 +30,8 @@ const (
 	TypeStockCommitted = "stock.committed"
 	// TypeStockReservationExpired: an order's reservation passed its deadline and was given back (quantity 0: a barrier, as for released).
 	TypeStockReservationExpired = "stock.reservation_expired"
+	// TypeStockReservationSecured: an order's reservation can no longer lapse; it stays until committed or released.
+	TypeStockReservationSecured = "stock.reservation_secured"
 )
 
 // Register registers every inventory event with r. Call it once per registry.
@@ -42,6 +44,7 @@ func Register(r *es.Registry) {
 	es.Register[StockReleased](r, TypeStockReleased)
 	es.Register[StockCommitted](r, TypeStockCommitted)
 	es.Register[StockReservationExpired](r, TypeStockReservationExpired)
+	es.Register[StockReservationSecured](r, TypeStockReservationSecured)
 }
 
 // ProductAdded is the body of product.added.
@@ -110,6 +113,16 @@ type StockCommitted struct {
 
 // StockReservationExpired is the body of stock.reservation_expired.
 type StockReservationExpired struct {
+	SKU       string `json:"sku"`
+	OrderID   string `json:"order_id"`
+	Quantity  int    `json:"quantity"`
+	OnHand    int    `json:"on_hand"`
+	Available int    `json:"available"`
+}
+
+// StockReservationSecured is the body of stock.reservation_secured. The
+// units stay reserved: on hand and available do not change.
+type StockReservationSecured struct {
 	SKU       string `json:"sku"`
 	OrderID   string `json:"order_id"`
 	Quantity  int    `json:"quantity"`

@@ -19,6 +19,7 @@ func TestEventsRegistered(t *testing.T) {
 		TypeStockReleased:            released("o1", 2, 5, 5),
 		TypeStockCommitted:           committed("o1", 2, 3, 3),
 		TypeStockReservationExpired:  expired("o1", 2, 5, 5),
+		TypeStockReservationSecured:  secured("o1", 2, 5, 3),
 	}
 	estest.CheckRegistry(t, Register, samples)
 }

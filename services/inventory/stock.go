@@ -18,9 +18,13 @@ const (
 // ReservationStatus is where an order's reservation of one SKU stands.
 type ReservationStatus string
 
-// The reservation statuses. Only Reserved holds units; the others are final.
+// The reservation statuses. Reserved and Secured hold units; the others
+// are final. A secured reservation can no longer lapse: the saga secures
+// the lines of a paid order before it confirms it, so an expiry and a
+// confirmation cannot both win.
 const (
 	Reserved  ReservationStatus = "reserved"
+	Secured   ReservationStatus = "secured"
 	Rejected  ReservationStatus = "rejected"
 	Released  ReservationStatus = "released"
 	Committed ReservationStatus = "committed"
@@ -83,6 +87,8 @@ func applyStock(s Stock, event any) Stock {
 	case StockReservationExpired:
 		s.Reserved -= e.Quantity
 		s = s.with(e.OrderID, Reservation{Quantity: e.Quantity, Status: Expired})
+	case StockReservationSecured:
+		s = s.with(e.OrderID, Reservation{Quantity: e.Quantity, Status: Secured})
 	}
 	return s
 }
@@ -161,13 +167,37 @@ func (s Stock) Release(orderID string) ([]any, error) {
 	switch {
 	case !seen:
 		return []any{StockReleased{SKU: s.SKU, OrderID: orderID, OnHand: s.OnHand, Available: s.Available()}}, nil
-	case r.Status == Reserved:
+	case r.Held():
 		return []any{StockReleased{SKU: s.SKU, OrderID: orderID, Quantity: r.Quantity, OnHand: s.OnHand, Available: s.Available() + r.Quantity}}, nil
 	case r.Status == Committed:
 		return nil, errorf(ErrConflict, "order %s has committed %d of %s; they cannot be released", orderID, r.Quantity, s.SKU)
 	}
 	return nil, nil
 }
+
+// Secure makes an order's reservation permanent until it is committed or
+// released: it can no longer lapse. Securing again, or securing committed
+// units, is a no-op; securing a reservation that is gone (expired,
+// released, rejected, never made) is a conflict: the order cannot be
+// filled, and the saga, which sees that reservation's end, gives it up.
+func (s Stock) Secure(orderID string) ([]any, error) {
+	if err := validateOrderID(orderID); err != nil {
+		return nil, err
+	}
+	r, seen := s.orders[orderID]
+	switch {
+	case seen && r.Status == Reserved:
+		return []any{StockReservationSecured{SKU: s.SKU, OrderID: orderID, Quantity: r.Quantity, OnHand: s.OnHand, Available: s.Available()}}, nil
+	case seen && (r.Status == Secured || r.Status == Committed):
+		return nil, nil
+	case !seen:
+		return nil, errorf(ErrConflict, "order %s has no reservation of %s to secure", orderID, s.SKU)
+	}
+	return nil, errorf(ErrConflict, "order %s's reservation of %s is %s; nothing to secure", orderID, s.SKU, r.Status)
+}
+
+// Held reports whether the reservation still sets units aside.
+func (r Reservation) Held() bool { return r.Status == Reserved || r.Status == Secured }
 
 // Commit turns an order's reservation into a sale: the units leave on hand.
 // Committing again is a no-op; committing without a live reservation is a
@@ -178,7 +208,7 @@ func (s Stock) Commit(orderID string) ([]any, error) {
 	}
 	r, seen := s.orders[orderID]
 	switch {
-	case seen && r.Status == Reserved:
+	case seen && r.Held():
 		return []any{StockCommitted{SKU: s.SKU, OrderID: orderID, Quantity: r.Quantity, OnHand: s.OnHand - r.Quantity, Available: s.Available()}}, nil
 	case seen && r.Status == Committed:
 		return nil, nil
@@ -190,8 +220,8 @@ func (s Stock) Commit(orderID string) ([]any, error) {
 
 // Expire gives back a reservation whose deadline passed. Like Release it
 // records a barrier when the SKU has never seen the order; otherwise, with
-// nothing reserved (rejected, released, expired, or committed first) it is a
-// no-op: the deadline lost the race.
+// nothing reserved (rejected, released, expired, committed) or the
+// reservation secured, it is a no-op: the deadline lost the race.
 func (s Stock) Expire(orderID string) ([]any, error) {
 	if err := validateOrderID(orderID); err != nil {
 		return nil, err

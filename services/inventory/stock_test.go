@@ -32,6 +32,14 @@ func expired(order string, qty, onHand, avail int) StockReservationExpired {
 	return StockReservationExpired{SKU: sku, OrderID: order, Quantity: qty, OnHand: onHand, Available: avail}
 }
 
+func secured(order string, qty, onHand, avail int) StockReservationSecured {
+	return StockReservationSecured{SKU: sku, OrderID: order, Quantity: qty, OnHand: onHand, Available: avail}
+}
+
+func secure(order string) func(Stock) ([]any, error) {
+	return func(s Stock) ([]any, error) { return s.Secure(order) }
+}
+
 func restock(qty int) func(Stock) ([]any, error) {
 	return func(s Stock) ([]any, error) { return s.Restock(qty) }
 }
@@ -124,6 +132,8 @@ func TestRelease(t *testing.T) {
 			When: release("o1")},
 		{Name: "after commit conflicts", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), committed("o1", 3, 7, 7)},
 			When: release("o1"), WantErr: ErrConflict},
+		{Name: "gives secured units back", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), secured("o1", 3, 10, 7)},
+			When: release("o1"), Then: []any{released("o1", 3, 10, 10)}},
 		{Name: "empty order id is invalid", When: release(""), WantErr: ErrInvalid},
 	})
 }
@@ -142,7 +152,29 @@ func TestCommit(t *testing.T) {
 			When: commit("o1"), WantErr: ErrConflict},
 		{Name: "after expiry conflicts", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), expired("o1", 3, 10, 10)},
 			When: commit("o1"), WantErr: ErrConflict},
+		{Name: "secured units leave on hand", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), secured("o1", 3, 10, 7)},
+			When: commit("o1"), Then: []any{committed("o1", 3, 7, 7)}},
 		{Name: "empty order id is invalid", When: commit(""), WantErr: ErrInvalid},
+	})
+}
+
+func TestSecure(t *testing.T) {
+	runScenarios(t, StockAggregate, sku, []scenario[Stock]{
+		{Name: "keeps the units reserved", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7)},
+			When: secure("o1"), Then: []any{secured("o1", 3, 10, 7)}},
+		{Name: "twice is a no-op", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), secured("o1", 3, 10, 7)},
+			When: secure("o1")},
+		{Name: "after commit is a no-op", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), committed("o1", 3, 7, 7)},
+			When: secure("o1")},
+		{Name: "after expiry conflicts: the deadline won", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), expired("o1", 3, 10, 10)},
+			When: secure("o1"), WantErr: ErrConflict},
+		{Name: "after a release conflicts", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), released("o1", 3, 10, 10)},
+			When: secure("o1"), WantErr: ErrConflict},
+		{Name: "after a rejection conflicts", Given: []any{rejected("o1", 3, 0)},
+			When: secure("o1"), WantErr: ErrConflict},
+		{Name: "without a reservation conflicts", Given: []any{restocked(10, 10, 10)},
+			When: secure("o1"), WantErr: ErrConflict},
+		{Name: "empty order id is invalid", When: secure(""), WantErr: ErrInvalid},
 	})
 }
 
@@ -159,6 +191,8 @@ func TestExpire(t *testing.T) {
 		{Name: "after release is a no-op", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), released("o1", 3, 10, 10)},
 			When: expire("o1")},
 		{Name: "after a rejection is a no-op", Given: []any{rejected("o1", 3, 0)},
+			When: expire("o1")},
+		{Name: "a secured reservation does not lapse", Given: []any{restocked(10, 10, 10), reserved("o1", 3, 10, 7), secured("o1", 3, 10, 7)},
 			When: expire("o1")},
 		{Name: "empty order id is invalid", When: expire(""), WantErr: ErrInvalid},
 	})
@@ -197,7 +231,7 @@ func TestStockInvariants(t *testing.T) {
 		order := orders[rng.IntN(len(orders))]
 		var events []any
 		var err error
-		switch rng.IntN(5) {
+		switch rng.IntN(6) {
 		case 0:
 			events, err = s.Restock(1 + rng.IntN(3))
 		case 1:
@@ -208,6 +242,8 @@ func TestStockInvariants(t *testing.T) {
 			events, err = s.Commit(order)
 		case 4:
 			events, err = s.Expire(order)
+		case 5:
+			events, err = s.Secure(order)
 		}
 		if err != nil && !errors.Is(err, ErrConflict) {
 			t.Fatalf("step %d: %v", step, err)

@@ -43,6 +43,7 @@ func (Deadline) observation()          {}
 func (StockReserved) observation()     {}
 func (StockRejected) observation()     {}
 func (StockReleased) observation()     {}
+func (StockSecured) observation()      {}
 func (StockCommitted) observation()    {}
 func (PaymentCaptured) observation()   {}
 func (PaymentDeclined) observation()   {}
@@ -127,6 +128,12 @@ func (d *decision) record(obs Observation, at time.Time) bool {
 		e = o
 	case StockReleased:
 		if s.Released[o.SKU] {
+			return false
+		}
+		o.OrderID = id
+		e = o
+	case StockSecured:
+		if s.Secured[o.SKU] {
 			return false
 		}
 		o.OrderID = id
@@ -236,7 +243,12 @@ func (d *decision) advance(at time.Time, p Policy) {
 	case s.AllReserved() && !s.PaymentRequested:
 		d.emit(PaymentRequested{OrderID: s.OrderID, Amount: s.Amount})
 		d.emit(DeadlineSet{OrderID: s.OrderID, Step: StepPayment, At: at.Add(p.PaymentTimeout)})
-	case s.AllReserved() && s.Payment == PaymentCapturedStatus:
+	case s.AllReserved() && s.Payment == PaymentCapturedStatus && !s.SecureRequested:
+		// Paid: the reservations must not lapse now. Confirm only once
+		// inventory secured them all, so an expiry cannot strand a
+		// confirmed order; an expiry that wins instead is StockLost above.
+		d.emit(StockSecureRequested{OrderID: s.OrderID, Lines: s.Lines})
+	case s.AllReserved() && s.Payment == PaymentCapturedStatus && s.AllSecured():
 		d.emit(ConfirmRequested{OrderID: s.OrderID})
 	}
 }

@@ -10,7 +10,8 @@
 //
 //	order.placed ─► started, reservation_requested, deadline_set{reservation}
 //	all lines reserved ─► payment_requested, deadline_set{payment}
-//	payment captured ─► confirm_requested ─(order.confirmed)─► stock_commit_requested, completed{confirmed}
+//	payment captured ─► stock_secure_requested (every line: it may no longer lapse)
+//	all lines secured ─► confirm_requested ─(order.confirmed)─► stock_commit_requested, completed{confirmed}
 //	line rejected | reservation expired | reservation deadline passed ─► compensating{out_of_stock}
 //	payment declined ─► compensating{payment_declined}
 //	payment outcome unknown ─► reconcile_requested (the payment service asks the provider; never a guess)
@@ -25,5 +26,10 @@
 // The point of no return is the order's confirmation: the runner confirms
 // the order before asking for the stock to be committed, and the order
 // refuses confirmation once its customer asked to cancel, so a customer's
-// cancellation and the confirmation cannot both win.
+// cancellation and the confirmation cannot both win. Inventory's
+// reservation TTL cannot win against it either: the saga confirms only
+// once inventory has secured every line, and inventory's Stock aggregate
+// lets either the secure or the expiry of a reservation happen, never both;
+// a lapse seen before every line is secured gives the order up
+// (out_of_stock, the captured payment refunded).
 package saga

@@ -46,6 +46,10 @@ const (
 	TypeReleaseRequested = "fulfilment.release_requested"
 	// TypeRefundRequested: payment is called off: the cancel barrier is recorded and money captured before or after is refunded.
 	TypeRefundRequested = "fulfilment.refund_requested"
+	// TypeStockSecureRequested: the payment is captured; inventory is asked to secure every line (it may no longer lapse).
+	TypeStockSecureRequested = "fulfilment.stock_secure_requested"
+	// TypeStockSecured: the saga saw inventory secure one line.
+	TypeStockSecured = "fulfilment.stock_secured"
 	// TypeConfirmRequested: everything is in place; the order service confirms the order.
 	TypeConfirmRequested = "fulfilment.confirm_requested"
 	// TypeStockCommitRequested: the order is confirmed; inventory is asked to commit every line.
@@ -76,6 +80,8 @@ func Register(r *es.Registry) {
 	es.Register[Compensating](r, TypeCompensating)
 	es.Register[ReleaseRequested](r, TypeReleaseRequested)
 	es.Register[RefundRequested](r, TypeRefundRequested)
+	es.Register[StockSecureRequested](r, TypeStockSecureRequested)
+	es.Register[StockSecured](r, TypeStockSecured)
 	es.Register[ConfirmRequested](r, TypeConfirmRequested)
 	es.Register[StockCommitRequested](r, TypeStockCommitRequested)
 	es.Register[DeadlineSet](r, TypeDeadlineSet)
@@ -210,6 +216,19 @@ type ReleaseRequested struct {
 // RefundRequested is the body of fulfilment.refund_requested.
 type RefundRequested struct {
 	OrderID string `json:"order_id"`
+}
+
+// StockSecureRequested is the body of fulfilment.stock_secure_requested.
+type StockSecureRequested struct {
+	OrderID string `json:"order_id"`
+	Lines   []Line `json:"lines"`
+}
+
+// StockSecured is the body of fulfilment.stock_secured.
+type StockSecured struct {
+	OrderID  string `json:"order_id"`
+	SKU      string `json:"sku"`
+	Quantity int    `json:"quantity"`
 }
 
 // ConfirmRequested is the body of fulfilment.confirm_requested.

@@ -53,7 +53,9 @@ var (
 	reserved  = append(clone(started), StockReserved{OrderID: id, SKU: "A", Quantity: 2}, StockReserved{OrderID: id, SKU: "B", Quantity: 1})
 	paying    = append(clone(reserved), PaymentRequested{OrderID: id, Amount: amount}, DeadlineSet{OrderID: id, Step: StepPayment, At: t0.Add(30 * time.Second)})
 	captured  = append(clone(paying), PaymentCaptured{OrderID: id, ProviderRef: "ch_1"})
-	confirmig = append(clone(captured), ConfirmRequested{OrderID: id})
+	securing  = append(clone(captured), StockSecureRequested{OrderID: id, Lines: lines})
+	confirmig = append(clone(securing), StockSecured{OrderID: id, SKU: "A", Quantity: 2}, StockSecured{OrderID: id, SKU: "B", Quantity: 1},
+		ConfirmRequested{OrderID: id})
 )
 
 func clone(s []any) []any { return append([]any(nil), s...) }
@@ -70,8 +72,14 @@ func TestHappyPath(t *testing.T) {
 			then: []any{StockReserved{OrderID: id, SKU: "B", Quantity: 1}, PaymentRequested{OrderID: id, Amount: amount},
 				DeadlineSet{OrderID: id, Step: StepPayment, At: t0.Add(31 * time.Second)}}},
 		{name: "duplicate reservation: nothing", given: reserved, when: StockReserved{SKU: "B", Quantity: 1}},
-		{name: "captured: confirm the order", given: paying, when: PaymentCaptured{ProviderRef: "ch_1"},
-			then: []any{PaymentCaptured{OrderID: id, ProviderRef: "ch_1"}, ConfirmRequested{OrderID: id}}},
+		{name: "captured: secure every line", given: paying, when: PaymentCaptured{ProviderRef: "ch_1"},
+			then: []any{PaymentCaptured{OrderID: id, ProviderRef: "ch_1"}, StockSecureRequested{OrderID: id, Lines: lines}}},
+		{name: "one line secured: wait for the others", given: securing, when: StockSecured{SKU: "A", Quantity: 2},
+			then: []any{StockSecured{OrderID: id, SKU: "A", Quantity: 2}}},
+		{name: "last line secured: confirm the order", given: append(clone(securing), StockSecured{OrderID: id, SKU: "A", Quantity: 2}),
+			when: StockSecured{SKU: "B", Quantity: 1},
+			then: []any{StockSecured{OrderID: id, SKU: "B", Quantity: 1}, ConfirmRequested{OrderID: id}}},
+		{name: "duplicate secure: nothing", given: confirmig, when: StockSecured{SKU: "B", Quantity: 1}},
 		{name: "confirmed: commit the stock and complete", given: confirmig, when: OrderConfirmed{}, after: 2 * time.Second,
 			then: []any{StockCommitRequested{OrderID: id, Lines: lines}, Completed{OrderID: id, Outcome: Confirmed, DurationMS: 2000}}},
 		{name: "deadline after the capture: nothing", given: confirmig, when: Deadline{Step: StepPayment, At: t0.Add(30 * time.Second)},
@@ -95,12 +103,17 @@ func TestCompensations(t *testing.T) {
 			then: []any{CancellationRequested{OrderID: id}, Compensating{OrderID: id, Reason: "customer_cancelled"}, release, refund}},
 		{name: "customer cancels after the capture, before the confirmation: refund", given: confirmig, when: CustomerCancelled{},
 			then: []any{CancellationRequested{OrderID: id}, Compensating{OrderID: id, Reason: "customer_cancelled"}, release, refund}},
+		{name: "customer cancels while the lines are being secured: release and refund", given: securing, when: CustomerCancelled{},
+			then: []any{CancellationRequested{OrderID: id}, Compensating{OrderID: id, Reason: "customer_cancelled"}, release, refund}},
+		{name: "reservation expired after the capture, before it was secured: the mismatch, refund", given: append(clone(securing),
+			StockSecured{OrderID: id, SKU: "A", Quantity: 2}), when: StockReleased{SKU: "B", Quantity: 1, Expired: true},
+			then: []any{StockReleased{OrderID: id, SKU: "B", Quantity: 1, Expired: true}, Compensating{OrderID: id, Reason: "out_of_stock"}, release, refund}},
 		{name: "reservation expired while paying: the mismatch, refund", given: paying, when: StockReleased{SKU: "A", Quantity: 2, Expired: true},
 			then: []any{StockReleased{OrderID: id, SKU: "A", Quantity: 2, Expired: true}, Compensating{OrderID: id, Reason: "out_of_stock"}, release, refund}},
 		{name: "unknown outcome: reconcile, never guess", given: paying, when: PaymentUnknown{Detail: "timeout"},
 			then: []any{PaymentUnknown{OrderID: id, Detail: "timeout"}, ReconcileRequested{OrderID: id}}},
 		{name: "reconciled capture after unknown: confirm", given: append(clone(paying), PaymentUnknown{OrderID: id}, ReconcileRequested{OrderID: id}),
-			when: PaymentCaptured{ProviderRef: "ch_1"}, then: []any{PaymentCaptured{OrderID: id, ProviderRef: "ch_1"}, ConfirmRequested{OrderID: id}}},
+			when: PaymentCaptured{ProviderRef: "ch_1"}, then: []any{PaymentCaptured{OrderID: id, ProviderRef: "ch_1"}, StockSecureRequested{OrderID: id, Lines: lines}}},
 		{name: "payment deadline with no outcome: payment timeout", given: append(clone(paying), PaymentUnknown{OrderID: id}, ReconcileRequested{OrderID: id}),
 			when: Deadline{Step: StepPayment, At: t0.Add(30 * time.Second)}, after: 30 * time.Second,
 			then: []any{DeadlinePassed{OrderID: id, Step: StepPayment, At: t0.Add(30 * time.Second)}, Compensating{OrderID: id, Reason: "payment_timeout"}, release, refund}},
@@ -150,6 +163,7 @@ func TestEffects(t *testing.T) {
 		want   Effect
 	}{
 		{"paying", paying, Effect{}},
+		{"securing", securing, Effect{}},
 		{"confirming", confirmig, Effect{Confirm: true}},
 		{"compensating", append(clone(paying), Compensating{OrderID: id, Reason: "payment_declined"}), Effect{Cancel: "payment_declined"}},
 		{"completed", append(clone(confirmig), Completed{OrderID: id, Outcome: Confirmed}), Effect{}},

@@ -35,6 +35,7 @@ type State struct {
 	Rejected  map[string]bool
 	Released  map[string]bool
 	Expired   map[string]bool
+	Secured   map[string]bool
 	Committed map[string]bool
 
 	ReservationRequested bool
@@ -46,6 +47,7 @@ type State struct {
 	Compensating     string
 	ReleaseRequested bool
 	RefundRequested  bool
+	SecureRequested  bool
 	ConfirmRequested bool
 	CommitRequested  bool
 
@@ -81,6 +83,8 @@ func apply(s State, event any) State {
 		if e.Expired { // even a barrier: the line can no longer be reserved
 			s.Expired = set(s.Expired, e.SKU)
 		}
+	case StockSecured:
+		s.Secured = set(s.Secured, e.SKU)
 	case StockCommitted:
 		s.Committed = set(s.Committed, e.SKU)
 	case PaymentRequested:
@@ -103,6 +107,8 @@ func apply(s State, event any) State {
 		s.ReleaseRequested = true
 	case RefundRequested:
 		s.RefundRequested = true
+	case StockSecureRequested:
+		s.SecureRequested = true
 	case ConfirmRequested:
 		s.ConfirmRequested = true
 	case StockCommitRequested:
@@ -141,6 +147,16 @@ func set(m map[string]bool, k string) map[string]bool {
 func (s State) AllReserved() bool {
 	for _, l := range s.Lines {
 		if !s.Reserved[l.SKU] {
+			return false
+		}
+	}
+	return len(s.Lines) > 0
+}
+
+// AllSecured reports whether inventory has secured every line.
+func (s State) AllSecured() bool {
+	for _, l := range s.Lines {
+		if !s.Secured[l.SKU] {
 			return false
 		}
 	}

@@ -112,6 +112,12 @@ func (s *Service) Release(ctx context.Context, orderID, sku string) (Result, err
 	return res, err
 }
 
+// Secure makes the order's reservation permanent: it can no longer lapse.
+func (s *Service) Secure(ctx context.Context, orderID, sku string) (Result, error) {
+	_, res, err := s.execStock(ctx, sku, func(st inventory.Stock) ([]any, error) { return st.Secure(orderID) })
+	return res, err
+}
+
 // Commit turns the order's reservation into a sale.
 func (s *Service) Commit(ctx context.Context, orderID, sku string) (Result, error) {
 	_, res, err := s.execStock(ctx, sku, func(st inventory.Stock) ([]any, error) { return st.Commit(orderID) })

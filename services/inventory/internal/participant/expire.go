@@ -25,10 +25,11 @@ func (p *Participant) sweep(ctx context.Context) {
 }
 
 // ExpireDue expires the reservations due at now. An order whose saga has
-// moved past the reservation (confirmation asked for, commit or release
-// asked for, or done) is left alone: its reservation is about to be
-// committed or released, and expiring it would sell stock twice or strand
-// a confirmed order. It returns how many orders it expired.
+// moved past the reservation (securing, commit or release asked for, or
+// done) is left alone: its reservation is about to be secured, committed
+// or released. That check only saves work: the Stock aggregate is what
+// keeps an expiry and a secure from both winning. It returns how many
+// orders it expired.
 func (p *Participant) ExpireDue(ctx context.Context, now time.Time) int {
 	p.mu.Lock()
 	var due []string
@@ -82,7 +83,7 @@ func (p *Participant) settled(ctx context.Context, orderID string) (bool, error)
 	}
 	for _, e := range events {
 		switch e.Type {
-		case confirmRequested, commitRequested, releaseRequested, completed:
+		case secureRequested, confirmRequested, commitRequested, releaseRequested, completed:
 			return true, nil
 		}
 	}
@@ -95,7 +96,7 @@ func (p *Participant) settled(ctx context.Context, orderID string) (bool, error)
 // the holds in a table).
 func (p *Participant) rebuild(ctx context.Context) error {
 	filter := es.Filter{Categories: []string{sagaCategory},
-		Types: []string{reservationRequested, releaseRequested, commitRequested, confirmRequested, completed}}
+		Types: []string{reservationRequested, secureRequested, releaseRequested, commitRequested, confirmRequested, completed}}
 	for from := es.Start; ; {
 		batch, err := p.store.ReadAll(ctx, from, filter, 500)
 		if err != nil {

@@ -1,8 +1,12 @@
 // Package participant is inventory's part in the order-fulfilment saga. It
 // subscribes to the saga's stock requests (fulfilment.reservation_requested,
-// release_requested, stock_commit_requested) and runs them per line through
-// the inventory application service, and it lets reservations lapse after
-// a TTL (stock.reservation_expired), which the saga treats like a release.
+// stock_secure_requested, release_requested, stock_commit_requested) and
+// runs them per line through the inventory application service, and it
+// lets reservations lapse after a TTL (stock.reservation_expired), which the
+// saga treats like a release. A secured reservation no longer lapses; the
+// Stock aggregate decides between a secure and an expiry, so exactly one
+// of them wins, and the saga confirms an order only once every line is
+// secured.
 //
 // Duplicates and reorderings are harmless because the Stock aggregate gives
 // barrier semantics: reserving again is a no-op, a release that overtook its
@@ -33,13 +37,14 @@ const (
 	sagaCategory         = "fulfilment"
 	reservationRequested = "fulfilment.reservation_requested"
 	releaseRequested     = "fulfilment.release_requested"
+	secureRequested      = "fulfilment.stock_secure_requested"
 	commitRequested      = "fulfilment.stock_commit_requested"
 	confirmRequested     = "fulfilment.confirm_requested"
 	completed            = "fulfilment.completed"
 )
 
 // Requests are the saga events the participant subscribes to.
-var Requests = []string{reservationRequested, releaseRequested, commitRequested}
+var Requests = []string{reservationRequested, secureRequested, releaseRequested, commitRequested}
 
 // Name names the participant's checkpoint.
 const Name = "inventory-fulfilment"
@@ -148,6 +153,8 @@ func (p *Participant) handle(ctx context.Context, e es.Event) error {
 		switch e.Type {
 		case reservationRequested:
 			_, err = p.svc.Reserve(ctx, r.OrderID, l.SKU, l.Quantity)
+		case secureRequested:
+			_, err = p.svc.Secure(ctx, r.OrderID, l.SKU)
 		case releaseRequested:
 			_, err = p.svc.Release(ctx, r.OrderID, l.SKU)
 		case commitRequested:

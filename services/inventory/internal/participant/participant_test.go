@@ -186,6 +186,31 @@ func TestReservationExpires(t *testing.T) {
 	}
 }
 
+// A secured reservation does not lapse; a secure that comes after the
+// lapse is refused (the saga sees the expiry and gives the order up), so a
+// reservation is never both expired and secured.
+func TestSecureAgainstExpiry(t *testing.T) {
+	e := newEnv(t, 400*time.Millisecond)
+	e.request("o1", "fulfilment.reservation_requested", map[string]int{"A": 2})
+	e.request("o1", "fulfilment.stock_secure_requested", map[string]int{"A": 2})
+	e.waitStatus("A", "o1", inventory.Secured)
+	e.request("o2", "fulfilment.reservation_requested", map[string]int{"A": 3})
+	e.waitStatus("A", "o2", inventory.Expired)
+	e.request("o2", "fulfilment.stock_secure_requested", map[string]int{"A": 3})
+	e.request("o1", "fulfilment.stock_commit_requested", map[string]int{"A": 2})
+	e.waitStatus("A", "o1", inventory.Committed)
+	a, types := e.stock("A")
+	if r, _ := a.Reservation("o2"); r.Status != inventory.Expired {
+		t.Errorf("o2's reservation is %s after a secure that came too late, want expired", r.Status)
+	}
+	if a.OnHand != 8 || a.Reserved != 0 {
+		t.Errorf("A: on hand %d, reserved %d; want 8, 0", a.OnHand, a.Reserved)
+	}
+	if n := count(types, inventory.TypeStockReservationSecured); n != 1 {
+		t.Errorf("A events %v: want exactly one secure", types)
+	}
+}
+
 // The holds are rebuilt from the saga streams after a restart.
 func TestExpiryAfterRestart(t *testing.T) {
 	e := newEnv(t, time.Hour)

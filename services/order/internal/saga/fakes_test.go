@@ -42,7 +42,7 @@ func (f *fakeInventory) pause()  { f.mu.Lock(); f.gate = make(chan struct{}); f.
 func (f *fakeInventory) resume() { f.mu.Lock(); close(f.gate); f.gate = nil; f.mu.Unlock() }
 
 func (f *fakeInventory) start(t *testing.T) {
-	subscribe(t, f.store, []string{flow.TypeReservationRequested, flow.TypeReleaseRequested, flow.TypeStockCommitRequested},
+	subscribe(t, f.store, []string{flow.TypeReservationRequested, flow.TypeStockSecureRequested, flow.TypeReleaseRequested, flow.TypeStockCommitRequested},
 		func(ctx context.Context, e es.Event) error {
 			f.mu.Lock()
 			gate := f.gate
@@ -66,6 +66,8 @@ func (f *fakeInventory) start(t *testing.T) {
 					switch e.Type {
 					case flow.TypeReservationRequested:
 						return s.Reserve(b.OrderID, l.Quantity)
+					case flow.TypeStockSecureRequested:
+						return s.Secure(b.OrderID)
 					case flow.TypeReleaseRequested:
 						return s.Release(b.OrderID)
 					}

@@ -26,7 +26,7 @@ func TestHappyPath(t *testing.T) {
 	w.settle(id, order.StatusConfirmed, "")
 	w.committed(id, 2)
 	want := []string{flow.TypeStarted, flow.TypeReservationRequested, flow.TypeDeadlineSet, flow.TypeStockReserved, flow.TypeStockReserved,
-		flow.TypePaymentRequested, flow.TypeDeadlineSet, flow.TypePaymentCaptured, flow.TypeConfirmRequested,
+		flow.TypePaymentRequested, flow.TypeDeadlineSet, flow.TypePaymentCaptured, flow.TypeStockSecureRequested, flow.TypeStockSecured, flow.TypeStockSecured, flow.TypeConfirmRequested,
 		flow.TypeStockCommitRequested, flow.TypeCompleted, flow.TypeStockCommitted, flow.TypeStockCommitted}
 	if got := w.sagaTypes(id); !equal(got, want) {
 		t.Errorf("saga steps:\n got %v\nwant %v", got, want)
@@ -98,7 +98,7 @@ func TestCustomerCancelAfterReservation(t *testing.T) {
 }
 
 // The customer's cancellation reaches the order after the capture but
-// before the saga confirmed it: the order refuses confirmation, the saga
+// before the saga confirmed it: the saga, which was securing the stock,
 // undoes everything and the money is refunded.
 func TestCustomerCancelAfterCapture(t *testing.T) {
 	w := newWorld(t, slow, "hang")
@@ -110,8 +110,33 @@ func TestCustomerCancelAfterCapture(t *testing.T) {
 	w.startRunner()
 	w.settle(id, order.StatusCancelled, order.ReasonCustomerCancelled)
 	w.sagaHas(id, flow.TypePaymentRefunded)
-	if types := w.sagaTypes(id); !contains(types, flow.TypeConfirmRequested) {
-		t.Errorf("saga never tried to confirm: %v", types)
+	if types := w.sagaTypes(id); !contains(types, flow.TypeStockSecureRequested) || contains(types, flow.TypeConfirmRequested) {
+		t.Errorf("saga should have asked to secure the stock and never to confirm: %v", types)
+	}
+}
+
+// The reservation lapses after the payment was captured but before the
+// saga read the capture (its service was down). The saga asks inventory to
+// secure the lines, which the expiry already gave back, so the order is
+// cancelled out of stock and refunded: never confirmed without its stock.
+func TestReservationLapsesAfterCapture(t *testing.T) {
+	w := newWorld(t, slow, "hang")
+	id := w.place(a2, b1)
+	w.sagaHas(id, flow.TypePaymentRequested)
+	w.stop()
+	w.pay.lateCapture(t, id)
+	w.inv.expire(t, id)
+	w.startRunner()
+	w.settle(id, order.StatusCancelled, order.ReasonOutOfStock)
+	w.sagaHas(id, flow.TypePaymentRefunded)
+	types := w.sagaTypes(id)
+	if !contains(types, flow.TypeStockSecureRequested) || contains(types, flow.TypeConfirmRequested) {
+		t.Errorf("saga should have asked to secure the stock and never to confirm: %v", types)
+	}
+	for _, sku := range []string{"A", "B"} {
+		if st, _, committed := w.inv.fold(sku); committed != 0 || st.Reserved != 0 {
+			t.Errorf("%s: %d unit(s) committed, %d reserved after the lapse; want none", sku, committed, st.Reserved)
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ const (
 var Observed = []string{
 	order.TypePlaced, order.TypeCancellationRequested, order.TypeConfirmed, order.TypeCancelled,
 	inventory.TypeStockReserved, inventory.TypeStockReservationRejected, inventory.TypeStockReleased,
-	inventory.TypeStockReservationExpired, inventory.TypeStockCommitted,
+	inventory.TypeStockReservationExpired, inventory.TypeStockReservationSecured, inventory.TypeStockCommitted,
 	paymentCaptured, paymentDeclined, paymentUnknown, paymentRefunded,
 }
 
@@ -71,6 +71,8 @@ func translate(typ string, data json.RawMessage) (orderID string, obs flow.Obser
 		obs = flow.StockReleased{SKU: b.SKU, Quantity: b.Quantity}
 	case inventory.TypeStockReservationExpired:
 		obs = flow.StockReleased{SKU: b.SKU, Quantity: b.Quantity, Expired: true}
+	case inventory.TypeStockReservationSecured:
+		obs = flow.StockSecured{SKU: b.SKU, Quantity: b.Quantity}
 	case inventory.TypeStockCommitted:
 		obs = flow.StockCommitted{SKU: b.SKU, Quantity: b.Quantity}
 	case paymentCaptured:
