@@ -15,7 +15,9 @@
 //     ORDO_TOXIC_PARALLEL, ORDO_TOXIC_RATE, ORDO_TOXIC_FAULT_FOR,
 //     ORDO_TOXIC_REDIS_DOWN, ORDO_TOXIC_SLOW_FOR, ORDO_TOXIC_SLOW_MS,
 //     ORDO_TOXIC_PAYMENT_TIMEOUT);
-//   - poison events parked and replayed, one trace across every service,
+//   - poison events parked and replayed while other orders flow
+//     (poison_test.go; ORDO_POISON_SEED replays one seed; ORDO_POISON_SEEDS,
+//     ORDO_POISON_PARALLEL); one trace across every service,
 //     /metrics on every process, and a short run of the load generator.
 //
 // Every scenario that changes the books ends with the invariant auditor.

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,102 +20,212 @@ import (
 	"github.com/ordo-platform/ordo/pkg/web"
 )
 
-// poisonSKU is the product whose saga requests inventory refuses while it
-// runs with ORDO_INVENTORY_REJECT_SKUS naming it: the "bug" that the
-// restart without the setting "fixes".
-const poisonSKU = "MUG-STONE-350"
+// Poison seeds: how many, and how many platforms run at once.
+const (
+	defaultPoisonSeeds    = 3
+	defaultPoisonParallel = 2
+)
 
-// TestPoisonEventsAreParkedAndReplayed injects two events inventory's saga
-// participant cannot process into the running platform: a reservation
-// request whose body does not decode (appended straight to the store) and
-// the reservation request of a real order for poisonSKU. Both must be
-// parked and reported, orders placed afterwards must complete, and once
-// inventory runs without the fault the order's request must replay once
-// and the order complete; the undecodable one stays parked. The auditor
-// then finds every invariant intact.
+// TestPoisonEventsAreParkedAndReplayed injects, on each seed's fresh
+// platform, events inventory's saga participant cannot process while other
+// orders flow: reservation requests whose body does not decode (appended
+// straight to the store) and the reservation requests of real orders for
+// one product that inventory refuses while it runs with
+// ORDO_INVENTORY_REJECT_SKUS naming it (the "bug"). The seed picks the
+// product, how many of each poison, the order and moments they arrive
+// among the other orders, and the order of the replays. Every poison must
+// be parked and reported, every other order confirmed; once inventory
+// runs without the fault each poisoned order's request replays once and
+// the order is confirmed; the undecodable ones stay parked (422 on
+// replay). The auditor then finds every invariant intact.
 func TestPoisonEventsAreParkedAndReplayed(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts the whole platform")
+		t.Skip("starts the whole platform once per seed")
 	}
-	t.Setenv("ORDO_INVENTORY_REJECT_SKUS", poisonSKU)
-	// The poisoned order must still be waiting for its reservation when it
-	// is replayed, not cancelled by the saga's deadline.
+	seeds := seedsFrom(t, "POISON", defaultPoisonSeeds)
+	parallel := envInt(t, "ORDO_POISON_PARALLEL", defaultPoisonParallel)
+	setLoadEnv(t)
+	// The poisoned orders must still wait for their reservations when they
+	// are replayed, not be cancelled by the saga's deadline.
 	t.Setenv("ORDO_ORDER_SAGA_RESERVATION_TIMEOUT", "5m")
-	p := startLoadPlatform(t, t.TempDir(), true)
+	bins := &toxicBins{dir: t.TempDir()}
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, parallel)
+	for _, seed := range seeds {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+				start := time.Now()
+				t.Logf("seed %d (replay with ORDO_POISON_SEED=%d go test -run TestPoisonEventsAreParkedAndReplayed ./e2e/)", seed, seed)
+				poisonRun(t, bins, seed)
+				t.Logf("poison seed %d took %v", seed, time.Since(start).Round(time.Millisecond))
+			})
+		})
+	}
+	wg.Wait()
+}
+
+// poisonRun is one seed.
+func poisonRun(t *testing.T, bins *toxicBins, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, seed^0x2545f4914f6cdd1d)) //nolint:gosec // a reproducible plan, not crypto
+	p := bins.start(t)
 	ctx := t.Context()
 	admin, customers, skus := prepareShop(t, p.GatewayURL)
+	if len(skus) < 2 {
+		t.Fatalf("catalog %v: want at least two products", skus)
+	}
+	poisonSKU := skus[rng.IntN(len(skus))]
 	others := slices.DeleteFunc(slices.Clone(skus), func(s string) bool { return s == poisonSKU })
-	if len(others) == len(skus) || len(others) == 0 {
-		t.Fatalf("catalog %v: want %s and others", skus, poisonSKU)
+	if err := p.RestartWith(ctx, "inventory", map[string]string{"ORDO_INVENTORY_REJECT_SKUS": poisonSKU}); err != nil {
+		t.Fatalf("restart inventory with the fault: %v", err)
 	}
 	inv := serviceAdmin{base: p.URLs["inventory"]}
+	nPoisoned, nUnreadable, nOthers := 1+rng.IntN(3), 1+rng.IntN(2), 4+rng.IntN(8)
+	t.Logf("seed %d: %d order(s) of %s refused, %d undecodable request(s), %d other order(s)", seed, nPoisoned, poisonSKU, nUnreadable, nOthers)
 
-	unreadable := es.NewUUID()
-	if _, err := p.store.Append(ctx, "fulfilment-"+es.NewUUID().String(), es.NoStream, es.EventData{
-		ID: unreadable, Type: "fulfilment.reservation_requested", Data: json.RawMessage(`{"order_id": 42, "lines": "none"}`),
-		Metadata: es.Metadata{Actor: "e2e"},
-	}); err != nil {
-		t.Fatal(err)
+	// The poisons, in an order the seed shuffles, at moments it picks.
+	type poison struct {
+		orderIdx int // -1: an undecodable request
+		id       string
 	}
-	poisoned, err := customers[0].place(ctx, "poison-order", []loadLine{{SKU: poisonSKU, Quantity: 1}, {SKU: others[0], Quantity: 2}}, time.Minute)
-	if err != nil {
-		t.Fatalf("place the poisoned order: %v", err)
+	plan := make([]poison, 0, nPoisoned+nUnreadable)
+	for i := range nPoisoned {
+		plan = append(plan, poison{orderIdx: i})
 	}
-
-	entries := inv.waitParked(t, 2)
-	byStream := map[string]park.Entry{}
-	for _, e := range entries {
-		byStream[e.Stream] = e
+	for range nUnreadable {
+		plan = append(plan, poison{orderIdx: -1})
 	}
-	orderEntry, ok := byStream["fulfilment-"+poisoned.ID]
-	if !ok || orderEntry.Subscriber != "inventory-fulfilment" || !strings.Contains(orderEntry.Error, "refused") {
-		t.Fatalf("parked %+v: want the reservation request of order %s, refused", entries, poisoned.ID)
+	rng.Shuffle(len(plan), func(i, j int) { plan[i], plan[j] = plan[j], plan[i] })
+	pauses := make([]time.Duration, len(plan)+nOthers)
+	for i := range pauses {
+		pauses[i] = time.Duration(rng.IntN(300)) * time.Millisecond
 	}
-	unreadableEntry := entries[slices.IndexFunc(entries, func(e park.Entry) bool { return e.EventID == unreadable })]
-	if !strings.Contains(unreadableEntry.Error, "unreadable") {
-		t.Errorf("the undecodable request parked with %q", unreadableEntry.Error)
+	otherLines := make([][]loadLine, nOthers)
+	for i := range otherLines {
+		otherLines[i] = []loadLine{{SKU: others[rng.IntN(len(others))], Quantity: 1 + rng.IntN(2)}}
 	}
-	if n := parkedInStatus(t, admin)["inventory"]; n != 2 {
-		t.Errorf("the gateway's admin status shows %d parked events in inventory, want 2", n)
+	withSecondLine := make([]bool, nPoisoned)
+	for i := range withSecondLine {
+		withSecondLine[i] = rng.IntN(2) == 0
 	}
 
-	// The events behind the parked ones flow on.
-	ids := map[string]int{}
-	for i := range 3 {
-		o, err := customers[i%2].place(ctx, fmt.Sprintf("after-poison-%d", i), []loadLine{{SKU: others[i%len(others)], Quantity: 1}}, time.Minute)
+	// The other orders flow meanwhile, from a second goroutine.
+	otherIDs := map[string]int{}
+	var mu sync.Mutex
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		for i, lines := range otherLines {
+			time.Sleep(pauses[len(plan)+i])
+			o, err := customers[i%2].place(ctx, fmt.Sprintf("poison-%d-other-%d", seed, i), lines, time.Minute)
+			if err != nil {
+				t.Errorf("place other order %d: %v", i, err)
+				return
+			}
+			mu.Lock()
+			otherIDs[o.ID] = i % 2
+			mu.Unlock()
+		}
+	})
+	unreadable := map[es.UUID]bool{}
+	poisonedIDs := map[string]int{}
+	for i, step := range plan {
+		time.Sleep(pauses[i])
+		if step.orderIdx < 0 {
+			id := es.NewUUID()
+			if _, err := p.store.Append(ctx, "fulfilment-"+es.NewUUID().String(), es.NoStream, es.EventData{
+				ID: id, Type: "fulfilment.reservation_requested", Data: json.RawMessage(`{"order_id": 42, "lines": "none"}`),
+				Metadata: es.Metadata{Actor: "e2e"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			unreadable[id] = true
+			continue
+		}
+		lines := []loadLine{{SKU: poisonSKU, Quantity: 1}}
+		if withSecondLine[step.orderIdx] {
+			lines = append(lines, loadLine{SKU: others[step.orderIdx%len(others)], Quantity: 2})
+		}
+		o, err := customers[0].place(ctx, fmt.Sprintf("poison-%d-order-%d", seed, step.orderIdx), lines, time.Minute)
 		if err != nil {
-			t.Fatalf("place order %d: %v", i, err)
+			t.Fatalf("place poisoned order %d: %v", step.orderIdx, err)
 		}
-		ids[o.ID] = i % 2
+		poisonedIDs[o.ID] = 0
 	}
-	for id, o := range waitFinal(t, customers, ids, time.Minute) {
-		if o.Status != "confirmed" {
-			t.Errorf("order %s placed after the poison ended %s (%s), want confirmed", id, o.Status, o.Reason)
-		}
-	}
-	if o, err := customers[0].order(ctx, poisoned.ID); err != nil || o.final() {
-		t.Fatalf("the poisoned order is %+v (%v); it should wait for its parked reservation", o, err)
+	bg.Wait()
+	if t.Failed() {
+		return
 	}
 
-	// The fix, then the replay: once, however often it is asked for.
+	entries := inv.waitParked(t, nPoisoned+nUnreadable)
+	var orderEntries, unreadableEntries []park.Entry
+	for _, e := range entries {
+		switch {
+		case unreadable[e.EventID]:
+			if !strings.Contains(e.Error, "unreadable") {
+				t.Errorf("the undecodable request %s parked with %q", e.EventID, e.Error)
+			}
+			unreadableEntries = append(unreadableEntries, e)
+		default:
+			id := strings.TrimPrefix(e.Stream, "fulfilment-")
+			if _, ok := poisonedIDs[id]; !ok || e.Subscriber != "inventory-fulfilment" || !strings.Contains(e.Error, "refused") {
+				t.Fatalf("parked %+v: want the reservation requests of orders %v, refused, and %d undecodable", entries, slices.Collect(maps.Keys(poisonedIDs)), nUnreadable)
+			}
+			orderEntries = append(orderEntries, e)
+		}
+	}
+	if len(orderEntries) != nPoisoned || len(unreadableEntries) != nUnreadable {
+		t.Fatalf("parked %d order request(s) and %d undecodable, want %d and %d: %+v", len(orderEntries), len(unreadableEntries), nPoisoned, nUnreadable, entries)
+	}
+	if n := parkedInStatus(t, admin)["inventory"]; n != nPoisoned+nUnreadable {
+		t.Errorf("the gateway's admin status shows %d parked events in inventory, want %d", n, nPoisoned+nUnreadable)
+	}
+
+	// The events behind the parked ones flowed on.
+	for id, o := range waitFinal(t, customers, otherIDs, time.Minute) {
+		if o.Status != "confirmed" {
+			t.Errorf("order %s placed beside the poison ended %s (%s), want confirmed", id, o.Status, o.Reason)
+		}
+	}
+	for id := range poisonedIDs {
+		if o, err := customers[0].order(ctx, id); err != nil || o.final() {
+			t.Fatalf("poisoned order %s is %+v (%v); it should wait for its parked reservation", id, o, err)
+		}
+	}
+
+	// The fix, then the replays, in an order the seed picks: each once,
+	// however often it is asked for.
 	if err := p.RestartWith(ctx, "inventory", map[string]string{"ORDO_INVENTORY_REJECT_SKUS": ""}); err != nil {
 		t.Fatalf("restart inventory without the fault: %v", err)
 	}
+	rng.Shuffle(len(orderEntries), func(i, j int) { orderEntries[i], orderEntries[j] = orderEntries[j], orderEntries[i] })
+	for _, e := range orderEntries {
+		var res park.Result
+		if code := inv.replay(t, e.ID, &res); code != http.StatusOK || res.Entry.Status != park.Replayed || len(res.Replayed) != 1 {
+			t.Fatalf("replay of %s after the fix: %d %+v", e.Stream, code, res)
+		}
+	}
+	again := orderEntries[rng.IntN(len(orderEntries))]
 	var res park.Result
-	if code := inv.replay(t, orderEntry.ID, &res); code != http.StatusOK || res.Entry.Status != park.Replayed || len(res.Replayed) != 1 {
-		t.Fatalf("replay after the fix: %d %+v", code, res)
+	if code := inv.replay(t, again.ID, &res); code != http.StatusOK || !res.Already {
+		t.Fatalf("second replay of %s: %d %+v; want already replayed", again.Stream, code, res)
 	}
-	if code := inv.replay(t, orderEntry.ID, &res); code != http.StatusOK || !res.Already {
-		t.Fatalf("second replay: %d %+v; want already replayed", code, res)
+	for _, e := range unreadableEntries {
+		if code := inv.replay(t, e.ID, nil); code != http.StatusUnprocessableEntity {
+			t.Errorf("replay of the undecodable request %s: %d, want 422 (it stays parked)", e.EventID, code)
+		}
 	}
-	if code := inv.replay(t, unreadableEntry.ID, nil); code != http.StatusUnprocessableEntity {
-		t.Errorf("replay of the undecodable request: %d, want 422 (it stays parked)", code)
+	for id, o := range waitFinal(t, customers, poisonedIDs, time.Minute) {
+		if o.Status != "confirmed" {
+			t.Errorf("replayed order %s ended %s (%s), want confirmed", id, o.Status, o.Reason)
+		}
 	}
-	if o := waitFinal(t, customers, map[string]int{poisoned.ID: 0}, time.Minute)[poisoned.ID]; o.Status != "confirmed" {
-		t.Fatalf("the replayed order ended %s (%s), want confirmed", o.Status, o.Reason)
-	}
-	if left := inv.waitParked(t, 1); len(left) != 1 || left[0].EventID != unreadable {
-		t.Errorf("still parked %+v, want only the undecodable request", left)
+	left := inv.waitParked(t, nUnreadable)
+	for _, e := range left {
+		if !unreadable[e.EventID] {
+			t.Errorf("still parked %+v: want only the undecodable requests", left)
+			break
+		}
 	}
 
 	p.auditQuiet(t, "after the replay")
