@@ -10,7 +10,9 @@ require (
 	github.com/ordo-platform/ordo/audit v0.0.0
 	github.com/ordo-platform/ordo/launcher v0.0.0
 	github.com/ordo-platform/ordo/pkg v0.0.0
+	github.com/ordo-platform/ordo/services/inventory v0.0.0
 	github.com/ordo-platform/ordo/services/order v0.0.0
+	github.com/ordo-platform/ordo/services/payment v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/rs/zerolog v1.28.0
 	go.opentelemetry.io/proto/otlp v1.11.0
@@ -40,9 +42,7 @@ require (
 	github.com/mattn/go-colorable v0.1.15 // indirect
 	github.com/mattn/go-isatty v0.0.22 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
-	github.com/ordo-platform/ordo/services/inventory v0.0.0 // indirect
 	github.com/ordo-platform/ordo/services/notify v0.0.0 // indirect
-	github.com/ordo-platform/ordo/services/payment v0.0.0 // indirect
 	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect

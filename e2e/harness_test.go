@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -56,7 +57,8 @@ func startLoadPlatform(tb testing.TB, binDir string, build bool, options ...func
 	ctx := context.WithoutCancel(tb.Context())
 	cfg := launcher.Config{
 		Root: root, BinDir: binDir, NoBuild: !build, Ports: ports, DatabaseURL: testenv.Database(tb),
-		RedisPrefix: prefix, MailpitSMTP: smtp, MailpitAPI: mailAPI, Output: out,
+		// The Redis testenv.Redis reached and cleans up (its default when unset).
+		RedisURL: os.Getenv("ORDO_REDIS_URL"), RedisPrefix: prefix, MailpitSMTP: smtp, MailpitAPI: mailAPI, Output: out,
 		ReadyTimeout: 3 * time.Minute, StopTimeout: 10 * time.Second,
 	}
 	for _, o := range options {
