@@ -396,6 +396,8 @@ var hopSteps = []struct{ typ, by string }{
 	{"stock.reserved", "inventory"},
 	{"fulfilment.payment_requested", "saga"},
 	{"payment.captured", "payment, with the provider's charge"},
+	{"fulfilment.stock_secure_requested", "saga"},
+	{"stock.reservation_secured", "inventory"},
 	{order.TypeConfirmed, "saga, then the order command"},
 }
 
