@@ -14,9 +14,14 @@
 //     notification is never sent again.
 //   - Every email of one notification carries the same Message-ID. When a
 //     Mailbox is configured (Mailpit's API in development), a notification
-//     found still due is first looked up there: an email the server already
-//     accepted is recorded as sent instead of being sent again. That closes
-//     the window of a crash between SMTP acceptance and notification.sent.
+//     found still due after an earlier attempt is first looked up there: an
+//     email the server already accepted is recorded as sent instead of
+//     being sent again. That closes the window of a crash between SMTP
+//     acceptance and notification.sent. Attempts are recorded in Redis
+//     before the email goes out (one hash, with the time since which it
+//     holds every attempt), so a first attempt skips the lookup; when Redis
+//     lost the record, every notification requested before the new record
+//     began is looked up.
 //   - Without a Mailbox that window stays open: after such a crash, or when
 //     the server's reply to DATA is lost (recorded as a failure), the email
 //     is sent again, with the same Message-ID, which lets many mail systems

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -68,12 +69,22 @@ func (s *Service) deliverDue(ctx context.Context, id string, n notify.Notificati
 	msg := compose(n, s.opts.From, s.opts.MailDomain)
 	if s.mailbox != nil {
 		// Any earlier attempt may have been accepted just before a crash.
-		found, err := s.mailbox.Contains(ctx, msg.ID)
+		earlier, err := s.attempt(ctx, id, cause.RecordedAt)
 		if err != nil {
-			return "", fmt.Errorf("look for %s in the mailbox: %w", msg.ID, err)
+			return "", err
 		}
-		if found {
-			return Recovered, s.markSent(ctx, id, cause, msg.ID)
+		if earlier {
+			found, err := s.mailbox.Contains(ctx, msg.ID)
+			if err != nil {
+				return "", fmt.Errorf("look for %s in the mailbox: %w", msg.ID, err)
+			}
+			if found {
+				if err := s.markSent(ctx, id, cause, msg.ID); err != nil {
+					return "", err
+				}
+				s.forgetAttempt(ctx, id)
+				return Recovered, nil
+			}
 		}
 	}
 	if err := s.send(ctx, msg); err != nil {
@@ -87,8 +98,60 @@ func (s *Service) deliverDue(ctx context.Context, id string, n notify.Notificati
 			return "", err
 		}
 	}
-	return Sent, s.markSent(ctx, id, cause, msg.ID)
+	if err := s.markSent(ctx, id, cause, msg.ID); err != nil {
+		return "", err
+	}
+	s.forgetAttempt(ctx, id)
+	return Sent, nil
 }
+
+// attemptScript records an attempt to deliver notification ARGV[1] in the
+// hash KEYS[1] and returns {epoch, earlier}: the time (Unix ms, ARGV[2] when
+// the hash was missing) since which the hash has recorded every attempt,
+// and 1 if an attempt was already recorded. The epoch shares the hash
+// with the attempts, so Redis cannot lose one without the other.
+const attemptScript = `
+local epoch = redis.call("HGET", KEYS[1], "_epoch")
+if not epoch then
+  redis.call("HSET", KEYS[1], "_epoch", ARGV[2])
+  epoch = ARGV[2]
+end
+local fresh = redis.call("HSETNX", KEYS[1], ARGV[1], "1")
+return {epoch, 1 - fresh}`
+
+// epochSlack allows for clocks that disagree between the event store and
+// this process: a notification requested up to this long after the
+// attempts' record began is still looked up in the mailbox.
+const epochSlack = time.Minute
+
+// attempt records this delivery attempt and reports whether an earlier
+// one may have reached the mail server: one was recorded, or the record
+// is younger than the notification (Redis lost what it held), so the
+// mailbox must be asked before sending. A first attempt skips the mailbox
+// lookup, which is the costly part of a delivery.
+func (s *Service) attempt(ctx context.Context, id string, requestedAt time.Time) (bool, error) {
+	res, err := s.rdb.Eval(ctx, attemptScript, []string{s.attemptsKey()}, id, time.Now().UnixMilli()).Slice()
+	if err != nil || len(res) != 2 {
+		return false, fmt.Errorf("record the attempt to deliver %s: %v %w", id, res, err)
+	}
+	epochMS, err := strconv.ParseInt(fmt.Sprint(res[0]), 10, 64)
+	if err != nil {
+		return false, fmt.Errorf("attempt record of %s: epoch %v: %w", id, res[0], err)
+	}
+	earlier, _ := res[1].(int64)
+	return earlier == 1 || requestedAt.Before(time.UnixMilli(epochMS).Add(epochSlack)), nil
+}
+
+// forgetAttempt drops the attempt record of a sent notification: it will
+// not be delivered again. A failure only leaves the record behind, which
+// costs a mailbox lookup if the notification were ever due again.
+func (s *Service) forgetAttempt(ctx context.Context, id string) {
+	if s.mailbox != nil {
+		_ = s.rdb.HDel(ctx, s.attemptsKey(), id).Err()
+	}
+}
+
+func (s *Service) attemptsKey() string { return s.opts.Prefix + "delivery-attempts" }
 
 // send hands msg to the mailer through the breaker.
 func (s *Service) send(ctx context.Context, msg Message) error {

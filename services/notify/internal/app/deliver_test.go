@@ -203,6 +203,76 @@ func TestCrashAfterSendRecoversWithoutResending(t *testing.T) {
 	}
 }
 
+// countingMailbox counts the lookups of the Mailbox it wraps.
+type countingMailbox struct {
+	app.Mailbox
+	n atomic.Int64
+}
+
+func (c *countingMailbox) Contains(ctx context.Context, messageID string) (bool, error) {
+	c.n.Add(1)
+	return c.Mailbox.Contains(ctx, messageID)
+}
+
+// TestFirstAttemptSkipsTheMailbox: with no earlier attempt recorded, the
+// email goes out without a mailbox lookup, and the attempt's record is
+// dropped once the notification is sent.
+func TestFirstAttemptSkipsTheMailbox(t *testing.T) {
+	v := newEnv(t)
+	mb := &countingMailbox{Mailbox: v.mail}
+	inst := v.start(t, config{mailbox: mb})
+	// The attempts' record begins now; a notification requested within the
+	// clock slack after it is looked up, so make this one older than that.
+	if err := v.rdb.HSet(context.Background(), v.prefix+"delivery-attempts", "_epoch", time.Now().Add(-time.Hour).UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	v.placed(t, "o-first", "gus")
+	v.confirmed(t, "order-o-first", "o-first", "gus")
+	id := notify.ID("o-first", notify.KindOrderConfirmed)
+	waitSent(t, inst, id)
+	if n := mb.n.Load(); n != 0 {
+		t.Errorf("%d mailbox lookups for a first attempt, want 0", n)
+	}
+	if left, err := v.rdb.HExists(context.Background(), v.prefix+"delivery-attempts", id).Result(); err != nil || left {
+		t.Errorf("attempt record of a sent notification still there: %v %v", left, err)
+	}
+	if got := v.emails(t, id); len(got) != 1 {
+		t.Errorf("%d emails, want 1", len(got))
+	}
+}
+
+// TestLostAttemptRecordLooksInTheMailbox: the email was accepted, the
+// process died before recording it, and Redis lost the attempts' record
+// (restarted empty). The new record is younger than the notification, so
+// recovery looks in the mailbox and does not send again.
+func TestLostAttemptRecordLooksInTheMailbox(t *testing.T) {
+	v := newEnv(t)
+	crashed := make(chan string, 1)
+	first := v.start(t, config{opts: app.Options{AfterSend: crashOnce(crashed), RetryInterval: time.Hour}})
+	v.placed(t, "o-lost", "hal")
+	v.confirmed(t, "order-o-lost", "o-lost", "hal")
+	id := notify.ID("o-lost", notify.KindOrderConfirmed)
+	select {
+	case <-crashed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no delivery reached the server")
+	}
+	first.stop()
+	if err := v.rdb.Del(context.Background(), v.prefix+"delivery-attempts").Err(); err != nil {
+		t.Fatal(err)
+	}
+	mb := &countingMailbox{Mailbox: v.mail}
+	second := v.start(t, config{mailbox: mb})
+	waitSent(t, second, id)
+	settle()
+	if mb.n.Load() == 0 {
+		t.Error("recovery did not look in the mailbox although the attempts' record was lost")
+	}
+	if got := v.emails(t, id); len(got) != 1 {
+		t.Errorf("%d emails after recovery, want 1", len(got))
+	}
+}
+
 // TestCrashWithoutMailboxResends documents the window that stays open
 // without a Mailbox: the email is sent again, with the same Message-ID.
 func TestCrashWithoutMailboxResends(t *testing.T) {

@@ -62,6 +62,7 @@ type instance struct {
 type config struct {
 	smtp      string // default: the env's Mailpit
 	noMailbox bool
+	mailbox   app.Mailbox // default: the env's Mailpit
 	opts      app.Options
 }
 
@@ -73,6 +74,9 @@ func (v *env) start(t *testing.T, c config) *instance {
 	var mb app.Mailbox
 	if !c.noMailbox {
 		mb = v.mail
+		if c.mailbox != nil {
+			mb = c.mailbox
+		}
 	}
 	o := c.opts
 	o.Prefix, o.Log = v.prefix, slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
