@@ -17,15 +17,22 @@
 //
 // # The atomic step
 //
-// Each event is applied in one step: WATCH the pointer, read it, WATCH the
-// space's checkpoint, read it, skip the event if it is at or before the
-// checkpoint, otherwise call Apply, which queues its writes into a MULTI
-// pipeline, add SET checkpoint, and EXEC. Every write to a space moves its
-// checkpoint in the same EXEC, so the WATCH on the checkpoint also guards any
-// read Apply makes through Tx.Reader: if another writer (a second replica, a
-// key space switch) got in between, EXEC aborts and the step is retried from
-// the start. Apply may therefore read-modify-write, but it must write only
-// keys of Tx.Key and must not have side effects outside Redis.
+// Each event is applied in one step. In one round trip it WATCHes the
+// pointer and the checkpoint of the space the Runner last saw live, and
+// reads both with MGET; if the pointer names another space (a rebuild, maybe
+// by another replica, switched), it remembers that one and starts again.
+// It skips the event if it is at or before the checkpoint, otherwise calls
+// Apply, which queues its writes into a MULTI pipeline, adds SET checkpoint,
+// and EXECs: two round trips per event, plus Apply's own reads. Every write
+// to a space moves its checkpoint in the same EXEC, so the WATCH on the
+// checkpoint also guards any read Apply makes through Tx.Reader: if another
+// writer (a second replica, a key space switch) got in between, EXEC aborts
+// and the step is retried from the start. Apply may therefore
+// read-modify-write, but it must write only keys of Tx.Key and must not have
+// side effects outside Redis.
+//
+// Events are applied one step each because es.Store.Subscribe hands them
+// over one at a time.
 //
 // # Rebuild
 //

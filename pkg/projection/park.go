@@ -2,9 +2,6 @@ package projection
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/park"
@@ -44,32 +41,5 @@ func (r *Runner) handler() es.Handler {
 
 // pass moves the live space's checkpoint past e without applying it.
 func (r *Runner) pass(ctx context.Context, e es.Event) error {
-	return retryAborted(func() error {
-		return r.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			id, err := r.livePointer(ctx, tx)
-			if err != nil {
-				return err
-			}
-			sp := r.space(id)
-			if err := tx.Watch(ctx, sp.checkpointKey()).Err(); err != nil {
-				return fmt.Errorf("watch %s: %w", sp.checkpointKey(), err)
-			}
-			cp, err := loadCheckpoint(ctx, tx, sp)
-			if err != nil {
-				return err
-			}
-			if e.Position.Compare(cp) <= 0 {
-				r.observe(cp)
-				return nil
-			}
-			if _, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				p.Set(ctx, sp.checkpointKey(), e.Position.String(), 0)
-				return nil
-			}); err != nil {
-				return err
-			}
-			r.observe(e.Position)
-			return nil
-		}, r.pointerKey())
-	})
+	return r.onLive(ctx, e, nil)
 }

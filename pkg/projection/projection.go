@@ -103,6 +103,7 @@ type Runner struct {
 
 	mu      sync.Mutex
 	cp      es.Position
+	live    string        // the id of the space last seen live: a step's guess
 	changed chan struct{} // closed and replaced when cp moves
 	retires sync.WaitGroup
 
@@ -143,6 +144,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	r.observe(cp)
+	r.setLiveID(sp.id)
 	ctx, stopWatch := r.watchSpace(ctx)
 	defer stopWatch()
 	err = r.store.Subscribe(ctx, cp, r.proj.Filter, tracing.Handler("projection-"+r.proj.Name, r.handler()))
@@ -175,6 +177,19 @@ func (r *Runner) observe(cp es.Position) {
 	r.cp = cp
 	close(r.changed)
 	r.changed = make(chan struct{})
+}
+
+// liveID returns the id of the space the Runner last saw live, or "".
+func (r *Runner) liveID() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.live
+}
+
+func (r *Runner) setLiveID(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.live = id
 }
 
 // wake returns a channel closed the next time the checkpoint moves.

@@ -101,6 +101,7 @@ func (r *Runner) trySwitch(ctx context.Context, sp Space) (Space, error) {
 			return p.Set(ctx, r.pointerKey(), sp.id, 0).Err()
 		})
 		if err == nil {
+			r.setLiveID(sp.id)
 			r.observe(built)
 		}
 		return err

@@ -115,6 +115,19 @@ func loadCheckpoint(ctx context.Context, c redis.Cmdable, sp Space) (es.Position
 	return es.ParsePosition(s)
 }
 
+// parseCheckpoint is loadCheckpoint for a value MGET read: nil when the
+// space has no checkpoint.
+func parseCheckpoint(sp Space, v any) (es.Position, error) {
+	switch s := v.(type) {
+	case nil:
+		return es.Start, nil
+	case string:
+		return es.ParsePosition(s)
+	default:
+		return es.Start, fmt.Errorf("load checkpoint %s: unexpected %T", sp.checkpointKey(), v)
+	}
+}
+
 // retire deletes a key space in the background after delay.
 func (r *Runner) retire(sp Space, delay time.Duration) {
 	r.retires.Add(1)
