@@ -28,28 +28,31 @@ func (s *Store) ReadStream(ctx context.Context, stream string, dir es.Direction,
 	if err := es.ValidateStreamID(stream); err != nil {
 		return nil, err
 	}
+	limit32 := clampLimit(limit)
 	var rows []db.Event
 	var err error
-	switch dir {
-	case es.Forwards:
-		rows, err = embedded(s.q.ReadStreamForwards(ctx, db.ReadStreamForwardsParams{Stream: stream, FromVersion: from, MaxCount: clampLimit(limit)}))
-	case es.Backwards:
+	switch {
+	case dir == es.Forwards && from > 0:
+		rows, err = s.q.ReadStreamForwardsOrMissing(ctx, db.ReadStreamForwardsOrMissingParams{Stream: stream, FromVersion: from, MaxCount: limit32})
+		if err == nil && len(rows) == 1 && rows[0].Version < 0 {
+			return nil, fmt.Errorf("read %s: %w", stream, es.ErrStreamNotFound)
+		}
+	case dir == es.Forwards:
+		rows, err = embedded(s.q.ReadStreamForwards(ctx, db.ReadStreamForwardsParams{Stream: stream, FromVersion: from, MaxCount: limit32}))
+	case dir == es.Backwards:
 		if from < 0 {
 			from = 1<<63 - 1
 		}
-		rows, err = embedded(s.q.ReadStreamBackwards(ctx, db.ReadStreamBackwardsParams{Stream: stream, FromVersion: from, MaxCount: clampLimit(limit)}))
+		rows, err = embedded(s.q.ReadStreamBackwards(ctx, db.ReadStreamBackwardsParams{Stream: stream, FromVersion: from, MaxCount: limit32}))
 	default:
 		return nil, es.Invalidf("read %s: unknown direction %d", stream, dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
-	if len(rows) == 0 {
-		if _, err := s.q.StreamVersion(ctx, stream); errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("read %s: %w", stream, es.ErrStreamNotFound)
-		} else if err != nil {
-			return nil, fmt.Errorf("read %s: %w", stream, err)
-		}
+	if len(rows) == 0 && (dir == es.Backwards || from <= 0) {
+		// The read covered version 0, which every stream with events has.
+		return nil, fmt.Errorf("read %s: %w", stream, es.ErrStreamNotFound)
 	}
 	return toEvents(rows)
 }

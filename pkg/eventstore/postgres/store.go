@@ -1,11 +1,12 @@
 // Package postgres is ordo's default event store: the es.Store contract on
 // PostgreSQL, through pgx and sqlc-generated queries.
 //
-// Appends are one call of a PL/pgSQL function (one round trip, one statement,
-// so a batch is atomic) that locks only the target stream's row. The global
-// order is (writing transaction id, sequence position); readers stop below the
-// oldest transaction still running, so a subscriber never skips an event that
-// commits out of order, and writers never wait for a global lock.
+// An append is one statement (one round trip, so a batch is atomic) that
+// takes no stream or global lock: the unique (stream_id, version) key settles
+// races. The global order is (writing transaction id, sequence position);
+// readers stop below the oldest transaction still running, so a subscriber
+// never skips an event that commits out of order, and writers never wait for
+// a global lock.
 //
 // Live subscribers are woken by LISTEN/NOTIFY. NOTIFY is sent outside the
 // append (a NOTIFY inside a transaction serialises every commit on one lock),

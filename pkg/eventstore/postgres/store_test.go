@@ -16,6 +16,13 @@ import (
 // newStore opens a store on a fresh database of its own.
 func newStore(t testing.TB) *postgres.Store {
 	t.Helper()
+	return newStoreWith(t, nil)
+}
+
+// newStoreWith is newStore with the pool's configuration changed by
+// configure (when not nil).
+func newStoreWith(t testing.TB, configure func(*pgxpool.Config)) *postgres.Store {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	url := testenv.Database(t)
@@ -24,6 +31,9 @@ func newStore(t testing.TB) *postgres.Store {
 		t.Fatal(err)
 	}
 	cfg.MaxConns = 40
+	if configure != nil {
+		configure(cfg)
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatalf("connect %s: %v", url, err)

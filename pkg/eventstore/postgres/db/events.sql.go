@@ -268,6 +268,9 @@ type ReadStreamForwardsRow struct {
 	Event Event
 }
 
+// A stream's versions start at 0 and have no gaps, so a read that covers
+// version 0 (forwards from 0, any read backwards) is empty only for a stream
+// with no events. ReadStream uses these two for such reads.
 func (q *Queries) ReadStreamForwards(ctx context.Context, arg ReadStreamForwardsParams) ([]ReadStreamForwardsRow, error) {
 	rows, err := q.db.Query(ctx, readStreamForwards, arg.Stream, arg.FromVersion, arg.MaxCount)
 	if err != nil {
@@ -288,6 +291,62 @@ func (q *Queries) ReadStreamForwards(ctx context.Context, arg ReadStreamForwards
 			&i.Event.Data,
 			&i.Event.Metadata,
 			&i.Event.RecordedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const readStreamForwardsOrMissing = `-- name: ReadStreamForwardsOrMissing :many
+(SELECT e.position, e.txid, e.event_id, e.stream_id, e.version, e.category, e.type, e.data, e.metadata, e.recorded_at
+ FROM events e
+ WHERE e.stream_id = $1::text AND e.version >= $2::bigint
+ ORDER BY e.version
+ LIMIT $3::integer)
+UNION ALL
+SELECT 0::bigint, 0::bigint, NULL::uuid, $1::text, -1::bigint, ''::text, ''::text, NULL::jsonb, NULL::jsonb, NULL::timestamptz
+WHERE NOT EXISTS (SELECT FROM events m WHERE m.stream_id = $1::text)
+ORDER BY version
+`
+
+type ReadStreamForwardsOrMissingParams struct {
+	Stream      string
+	FromVersion int64
+	MaxCount    int32
+}
+
+// ReadStreamForwardsOrMissing is ReadStreamForwards for reads from a later
+// version, which can be empty for a stream that exists: when the stream has
+// no events at all it returns one row of version -1 (no event has it)
+// instead, so one round trip tells a read past the end from a missing
+// stream. Both parts see the same snapshot. The second part's columns are
+// cast to the first's types so that PostgreSQL merges the two ordered parts
+// instead of sorting the whole result.
+func (q *Queries) ReadStreamForwardsOrMissing(ctx context.Context, arg ReadStreamForwardsOrMissingParams) ([]Event, error) {
+	rows, err := q.db.Query(ctx, readStreamForwardsOrMissing, arg.Stream, arg.FromVersion, arg.MaxCount)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Event
+	for rows.Next() {
+		var i Event
+		if err := rows.Scan(
+			&i.Position,
+			&i.Txid,
+			&i.EventID,
+			&i.StreamID,
+			&i.Version,
+			&i.Category,
+			&i.Type,
+			&i.Data,
+			&i.Metadata,
+			&i.RecordedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -428,17 +487,6 @@ type SaveCheckpointParams struct {
 func (q *Queries) SaveCheckpoint(ctx context.Context, arg SaveCheckpointParams) error {
 	_, err := q.db.Exec(ctx, saveCheckpoint, arg.Name, arg.CommitPos, arg.PreparePos)
 	return err
-}
-
-const streamVersion = `-- name: StreamVersion :one
-SELECT version FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1
-`
-
-func (q *Queries) StreamVersion(ctx context.Context, streamID string) (int64, error) {
-	row := q.db.QueryRow(ctx, streamVersion, streamID)
-	var version int64
-	err := row.Scan(&version)
-	return version, err
 }
 
 const visibleBelow = `-- name: VisibleBelow :one

@@ -33,6 +33,9 @@ FROM ins;
 SELECT last_version::bigint AS last_version, last_txid::bigint AS last_txid, last_position::bigint AS last_position
 FROM ordo_replay(sqlc.arg(stream)::text, sqlc.arg(kind)::smallint, sqlc.arg(expected)::bigint, sqlc.arg(ids)::uuid[]);
 
+-- A stream's versions start at 0 and have no gaps, so a read that covers
+-- version 0 (forwards from 0, any read backwards) is empty only for a stream
+-- with no events. ReadStream uses these two for such reads.
 -- name: ReadStreamForwards :many
 SELECT sqlc.embed(events)
 FROM events
@@ -47,8 +50,23 @@ WHERE stream_id = sqlc.arg(stream) AND version <= sqlc.arg(from_version)
 ORDER BY version DESC
 LIMIT sqlc.arg(max_count);
 
--- name: StreamVersion :one
-SELECT version FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1;
+-- ReadStreamForwardsOrMissing is ReadStreamForwards for reads from a later
+-- version, which can be empty for a stream that exists: when the stream has
+-- no events at all it returns one row of version -1 (no event has it)
+-- instead, so one round trip tells a read past the end from a missing
+-- stream. Both parts see the same snapshot. The second part's columns are
+-- cast to the first's types so that PostgreSQL merges the two ordered parts
+-- instead of sorting the whole result.
+-- name: ReadStreamForwardsOrMissing :many
+(SELECT e.position, e.txid, e.event_id, e.stream_id, e.version, e.category, e.type, e.data, e.metadata, e.recorded_at
+ FROM events e
+ WHERE e.stream_id = sqlc.arg(stream)::text AND e.version >= sqlc.arg(from_version)::bigint
+ ORDER BY e.version
+ LIMIT sqlc.arg(max_count)::integer)
+UNION ALL
+SELECT 0::bigint, 0::bigint, NULL::uuid, sqlc.arg(stream)::text, -1::bigint, ''::text, ''::text, NULL::jsonb, NULL::jsonb, NULL::timestamptz
+WHERE NOT EXISTS (SELECT FROM events m WHERE m.stream_id = sqlc.arg(stream)::text)
+ORDER BY version;
 
 -- ReadAll returns events after a position in (txid, position) order, but only
 -- those written by transactions older than the oldest one still running: an
