@@ -26,6 +26,13 @@ const (
 // context also carries e's correlation id for the logs. The caller ends
 // the span.
 func StartConsumer(ctx context.Context, handler string, e es.Event) (context.Context, trace.Span) {
+	if light() { // nothing records: skip the attributes
+		ctx = WithCorrelationID(ctx, e.Metadata.CorrelationID)
+		if parent := parse(e.Metadata.TraceParent); parent.IsValid() {
+			return lightTracer{}.Start(trace.ContextWithRemoteSpanContext(ctx, parent), "")
+		}
+		return lightTracer{}.Start(ctx, "", trace.WithNewRoot())
+	}
 	opts := []trace.SpanStartOption{
 		trace.WithSpanKind(trace.SpanKindConsumer),
 		trace.WithAttributes(

@@ -25,6 +25,9 @@ const (
 type decision struct {
 	key          string
 	iv, capacity int64
+	// want is how many requests to charge at most (a lease); refund, how
+	// many of an earlier lease to return.
+	want, refund int64
 	ctx          context.Context
 	vals         []int64
 	err          error
@@ -124,9 +127,9 @@ func (b *batcher) exec(ctx context.Context, batch []*decision, load bool) []*red
 	for i, d := range batch {
 		keys := []string{d.key}
 		if load {
-			cmds[i] = gcra.Eval(ctx, pipe, keys, d.iv, d.capacity)
+			cmds[i] = gcra.Eval(ctx, pipe, keys, d.iv, d.capacity, d.want, d.refund)
 		} else {
-			cmds[i] = gcra.EvalSha(ctx, pipe, keys, d.iv, d.capacity)
+			cmds[i] = gcra.EvalSha(ctx, pipe, keys, d.iv, d.capacity, d.want, d.refund)
 		}
 	}
 	_, _ = pipe.Exec(ctx) // each command carries its own error

@@ -85,36 +85,39 @@ func TestExpiredCallerDoesNotCutOthersShort(t *testing.T) {
 }
 
 // BenchmarkAllow compares a decision per round trip (the script run on its
-// own, as before batching) with batched decisions, at the gateway's usual
-// concurrency: go test -run '^$' -bench Allow -cpu 2 ./gateway/internal/ratelimit/
+// own, as before batching) with batched decisions, and with a policy whose
+// burst is large enough for leases, at the gateway's usual concurrency:
+// go test -run '^$' -bench Allow -cpu 2 ./gateway/internal/ratelimit/
 func BenchmarkAllow(b *testing.B) {
 	rdb, prefix := testenv.Redis(b)
-	p := Policy{Name: "bench", Rate: 1e9, Burst: 1 << 30}
-	iv := p.interval().Microseconds()
-	capacity := iv * int64(p.Burst)
+	small := Policy{Name: "bench", Rate: 1e9, Burst: minLeaseBurst - 1} // every decision in Redis
+	large := Policy{Name: "bench", Rate: 1e9, Burst: 1 << 30}
+	iv, capacity := large.micros()
 	b.Run("alone", func(b *testing.B) {
 		b.SetParallelism(8)
 		b.RunParallel(func(pb *testing.PB) {
 			ctx := context.Background()
 			for pb.Next() {
-				if err := gcra.Run(ctx, rdb, []string{prefix + "alone"}, iv, capacity).Err(); err != nil {
+				if err := gcra.Run(ctx, rdb, []string{prefix + "alone"}, iv, capacity, 1, 0).Err(); err != nil {
 					b.Error(err)
 					return
 				}
 			}
 		})
 	})
-	b.Run("batched", func(b *testing.B) {
-		l := New(rdb, prefix)
-		b.SetParallelism(8)
-		b.RunParallel(func(pb *testing.PB) {
-			ctx := context.Background()
-			for pb.Next() {
-				if _, err := l.Allow(ctx, p, "batched"); err != nil {
-					b.Error(err)
-					return
+	for name, p := range map[string]Policy{"batched": small, "leased": large} {
+		b.Run(name, func(b *testing.B) {
+			l := New(rdb, prefix)
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				ctx := context.Background()
+				for pb.Next() {
+					if _, err := l.Allow(ctx, p, name); err != nil {
+						b.Error(err)
+						return
+					}
 				}
-			}
+			})
 		})
-	})
+	}
 }

@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"math"
@@ -48,15 +47,14 @@ func (l *Limiter) Middleware(p Policy, keyOf func(echo.Context) string, mode fun
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
 	rejected := rejections().WithLabelValues(p.Name)
+	policy := policyItem(p)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			key := keyOf(c)
 			if key == "" {
 				return next(c)
 			}
-			ctx, cancel := context.WithTimeout(c.Request().Context(), timeout)
-			res, err := l.Allow(ctx, p, key)
-			cancel()
+			res, err := l.allow(c.Request().Context(), p, key, timeout)
 			if err != nil {
 				if mode(c) == FailOpen {
 					log.WarnContext(c.Request().Context(), "rate limiter unavailable; admitting (fail-open)", "policy", p.Name, "err", err)
@@ -65,7 +63,7 @@ func (l *Limiter) Middleware(p Policy, keyOf func(echo.Context) string, mode fun
 				return &web.Error{Kind: web.Unavailable, Type: "rate-limiter-unavailable", RetryAfter: 1, Err: err,
 					Detail: "the rate limiter is unavailable; writes are refused until it is back"}
 			}
-			addHeaders(c.Response().Header(), p, res)
+			addHeaders(c.Response().Header(), policy, p, res)
 			if !res.Allowed {
 				rejected.Inc()
 				return tooMany(c, p, res)
@@ -88,10 +86,22 @@ func tooMany(c echo.Context, p Policy, r Result) error {
 
 // addHeaders appends this policy to the draft-ietf-httpapi-ratelimit-headers
 // fields: RateLimit-Policy: "user";q=40;w=2 and RateLimit: "user";r=12;t=1.
-// With both the address and the user limit, each field lists both.
-func addHeaders(h http.Header, p Policy, r Result) {
-	appendField(h, "RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", p.Name, p.Burst, ceilSeconds(p.Window())))
-	appendField(h, "RateLimit", fmt.Sprintf("%q;r=%d;t=%d", p.Name, r.Remaining, ceilSeconds(r.Reset)))
+// With both the address and the user limit, each field lists both. policy
+// is policyItem(p).
+func addHeaders(h http.Header, policy string, p Policy, r Result) {
+	appendField(h, "RateLimit-Policy", policy)
+	b := make([]byte, 0, len(p.Name)+32)
+	b = strconv.AppendQuote(b, p.Name)
+	b = append(b, ";r="...)
+	b = strconv.AppendInt(b, int64(r.Remaining), 10)
+	b = append(b, ";t="...)
+	b = strconv.AppendInt(b, int64(ceilSeconds(r.Reset)), 10)
+	appendField(h, "RateLimit", string(b))
+}
+
+// policyItem is p's item of the RateLimit-Policy field.
+func policyItem(p Policy) string {
+	return fmt.Sprintf("%q;q=%d;w=%d", p.Name, p.Burst, ceilSeconds(p.Window()))
 }
 
 func appendField(h http.Header, name, item string) {

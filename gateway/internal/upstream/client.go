@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -74,10 +75,18 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("upstream %s: base URL %q: want http://host:port", opts.Name, opts.BaseURL)
 	}
 	if opts.HTTP == nil {
-		// Each call is a client span whose traceparent the backend continues.
-		opts.HTTP = &http.Client{Transport: tracing.Transport(opts.Name, &http.Transport{
+		var rt http.RoundTripper = &http.Transport{
 			MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: 30 * time.Second,
-		})}
+		}
+		if base.Scheme == "http" {
+			port := base.Port()
+			if port == "" {
+				port = "80"
+			}
+			rt = newH1Transport(net.JoinHostPort(base.Hostname(), port))
+		}
+		// Each call is a client span whose traceparent the backend continues.
+		opts.HTTP = &http.Client{Transport: tracing.Transport(opts.Name, rt)}
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 3 * time.Second
@@ -145,7 +154,7 @@ func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
 		return nil, err
 	}
 	defer func() { _ = res.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxResponse))
+	body, err := readAll(io.LimitReader(res.Body, maxResponse), res.ContentLength)
 	if err != nil {
 		return nil, fmt.Errorf("read answer: %w", err)
 	}
@@ -154,6 +163,28 @@ func (c *Client) once(ctx context.Context, r Request) (*Response, error) {
 		return out, &StatusError{Response: out}
 	}
 	return out, nil
+}
+
+// readAll reads r to its end into a buffer of the announced size (when
+// known and not above maxResponse), so a body costs one allocation.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 || size > maxResponse {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1) // room to see the end
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 func (c *Client) build(ctx context.Context, r Request) (*http.Request, error) {
