@@ -241,7 +241,8 @@ func sagaPhase(b *testing.B, name string, customers []*loadClient, skus []string
 // captured, the order confirmed and the stock committed, one after the
 // other through the services' domain packages and es.Repository into a
 // fresh store, by the same workers, over as many SKUs as the saga phases
-// use, with the stock cached as inventory caches it. This is the
+// use, with the stock cached and each SKU's writes serialized as inventory
+// does. This is the
 // unorchestrated rate the
 // saga is measured against: the same business writes and the same charge,
 // but no saga stream, no hand-offs through subscriptions, no gateway, and
@@ -271,6 +272,19 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 			b.Fatal(err)
 		}
 	}
+	// One writer per SKU at a time, as the inventory service serializes them
+	// (its app's per-SKU lock): otherwise many workers on a few SKUs spend
+	// their time on optimistic-concurrency retries.
+	skuLocks := make(map[string]*sync.Mutex, len(skus))
+	for _, sku := range skus {
+		skuLocks[sku] = &sync.Mutex{}
+	}
+	execStock := func(sku string, decide func(inventory.Stock) ([]any, error)) error {
+		skuLocks[sku].Lock()
+		defer skuLocks[sku].Unlock()
+		_, err := stock.Execute(ctx, sku, decide)
+		return err
+	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	var mu sync.Mutex
 	var ds []time.Duration
@@ -285,7 +299,7 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 			}); err != nil {
 				return err
 			}
-			if _, err := stock.Execute(ctx, sku, func(s inventory.Stock) ([]any, error) { return s.Reserve(id, 1) }); err != nil {
+			if err := execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Reserve(id, 1) }); err != nil {
 				return err
 			}
 			if _, err := payments.Execute(ctx, id, func(p payment.Payment) ([]any, error) { return p.Request(price) }); err != nil {
@@ -301,8 +315,7 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 			if _, err := orders.Execute(ctx, id, order.Order.Confirm); err != nil {
 				return err
 			}
-			_, err = stock.Execute(ctx, sku, func(s inventory.Stock) ([]any, error) { return s.Commit(id) })
-			return err
+			return execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Commit(id) })
 		}()
 		mu.Lock()
 		defer mu.Unlock()
