@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -66,4 +68,27 @@ func OpenRedis(ctx context.Context, url string) (*redis.Client, error) {
 		return nil, fmt.Errorf("connect redis at %s: %w", opts.Addr, err)
 	}
 	return rdb, nil
+}
+
+// WithPoolSize returns a PostgreSQL url whose connection pool holds up to n
+// connections, unless url already says (pool_max_conns); any other url,
+// a KurrentDB one for instance, comes back as it was. The pool is pgx's
+// default size (the CPU count, at least 4) otherwise: a service whose
+// handlers mostly wait for commits gains from a few more, but every
+// process and replica holds them against the server's max_connections.
+func WithPoolSize(url string, n int) string {
+	if kurrent.IsURL(url) || strings.Contains(url, "pool_max_conns") {
+		return url
+	}
+	param := "pool_max_conns=" + strconv.Itoa(n)
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		if strings.Contains(url, "?") {
+			return url + "&" + param
+		}
+		return url + "?" + param
+	case strings.Contains(url, "="): // key=value form
+		return url + " " + param
+	}
+	return url
 }

@@ -92,10 +92,10 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 // pool. Close closes both.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	// The pool is pgx's default size (the CPU count, at least 4) unless
-	// url sets pool_max_conns: a service's handlers mostly wait for round
-	// trips, so a busy service on a small machine gains from a few more
-	// (measured: 8 instead of 4 gave +17% sagas/s), but every process and
-	// replica holds that many, against the server's max_connections.
+	// url sets pool_max_conns (platform.WithPoolSize): a service's handlers
+	// mostly wait for round trips, so a busy service on a small machine
+	// gains from a few more (the order service takes 8), but every process
+	// and replica holds that many, against the server's max_connections.
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connect event store: %w", err)
