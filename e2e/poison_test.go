@@ -49,21 +49,8 @@ func TestPoisonEventsAreParkedAndReplayed(t *testing.T) {
 	// are replayed, not be cancelled by the saga's deadline.
 	t.Setenv("ORDO_ORDER_SAGA_RESERVATION_TIMEOUT", "5m")
 	bins := &toxicBins{dir: t.TempDir()}
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, parallel)
-	for _, seed := range seeds {
-		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-				start := time.Now()
-				t.Logf("seed %d (replay with ORDO_POISON_SEED=%d go test -run TestPoisonEventsAreParkedAndReplayed ./e2e/)", seed, seed)
-				poisonRun(t, bins, seed)
-				t.Logf("poison seed %d took %v", seed, time.Since(start).Round(time.Millisecond))
-			})
-		})
-	}
-	wg.Wait()
+	runSeeds(t, seeds, parallel, "ORDO_POISON_SEED=%d go test -run TestPoisonEventsAreParkedAndReplayed ./e2e/",
+		func(t *testing.T, seed uint64) { poisonRun(t, bins, seed) })
 }
 
 // poisonRun is one seed.

@@ -69,27 +69,37 @@ func TestToxicScenarios(t *testing.T) {
 				sc.env(t)
 			}
 			begin := time.Now()
-			// Not t.Parallel: go test's -parallel (GOMAXPROCS, 2 here) would
-			// cap it, and the seeds mostly wait on faults, not on the CPU.
-			var wg sync.WaitGroup
-			slots := make(chan struct{}, parallel)
-			for _, seed := range seeds {
-				wg.Go(func() {
-					slots <- struct{}{}
-					defer func() { <-slots }()
-					t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
-						start := time.Now()
-						t.Logf("seed %d (replay with ORDO_TOXIC_SEED=%d go test -run 'TestToxicScenarios/%s' ./e2e/)", seed, seed, sc.name)
-						rng := rand.New(rand.NewPCG(seed, seed^0x51ed270b27a5f3c1)) //nolint:gosec // reproducible faults, not crypto
-						sc.run(t, &toxicRun{seed: seed, rng: rng, rate: rate, bins: bins})
-						t.Logf("%s seed %d took %v", sc.name, seed, time.Since(start).Round(time.Millisecond))
-					})
+			runSeeds(t, seeds, parallel, fmt.Sprintf("ORDO_TOXIC_SEED=%%d go test -run 'TestToxicScenarios/%s' ./e2e/", sc.name),
+				func(t *testing.T, seed uint64) {
+					rng := rand.New(rand.NewPCG(seed, seed^0x51ed270b27a5f3c1)) //nolint:gosec // reproducible faults, not crypto
+					sc.run(t, &toxicRun{seed: seed, rng: rng, rate: rate, bins: bins})
 				})
-			}
-			wg.Wait()
 			t.Logf("scenario %s: %d seeds in %v", sc.name, len(seeds), time.Since(begin).Round(time.Millisecond))
 		})
 	}
+}
+
+// runSeeds runs each seed as a subtest seed=N, at most parallel at once,
+// logging the command that replays it (replay holds one %d for the seed)
+// and how long it took. Not t.Parallel: go test's -parallel (GOMAXPROCS,
+// 2 here) would cap it, and the seeds mostly wait on faults, not on the CPU.
+func runSeeds(t *testing.T, seeds []uint64, parallel int, replay string, run func(t *testing.T, seed uint64)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, parallel)
+	for _, seed := range seeds {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+				start := time.Now()
+				t.Logf("seed %d (replay with "+replay+")", seed, seed)
+				run(t, seed)
+				t.Logf("seed %d took %v", seed, time.Since(start).Round(time.Millisecond))
+			})
+		})
+	}
+	wg.Wait()
 }
 
 // envDuration reads a duration knob such as "20s".
