@@ -136,7 +136,10 @@ func crashRun(t *testing.T, binDir string, build bool, seed uint64, n, rate int)
 	settled := time.Now()
 	t.Logf("outcomes: %s (settled %v after the last placement)", summarize(statuses), settled.Sub(placed).Round(time.Millisecond))
 
-	p.auditQuiet(t, fmt.Sprintf("seed %d", seed))
+	// A payment called off while a kill lost its charge's answer is settled
+	// by the payment reconciler (within CalledOffGrace plus one
+	// --reconcile-every, 10 s): the books must balance within a minute.
+	p.auditWithin(t, fmt.Sprintf("seed %d", seed), time.Minute)
 	t.Logf("seed took %v (start %v, load %v, settle %v, quiet and audit %v)",
 		time.Since(start).Round(time.Millisecond), started.Sub(start).Round(time.Millisecond),
 		placed.Sub(started).Round(time.Millisecond), settled.Sub(placed).Round(time.Millisecond),

@@ -45,8 +45,9 @@ func TestFold(t *testing.T) {
 }
 
 // A pending payment is handed to the reconciler only after PendingGrace
-// (the capture in flight may still answer), and a called-off one only until
-// PendingHorizon; every other backlog entry is due at once.
+// (the capture in flight may still answer), a called-off one after
+// CalledOffGrace and only until PendingHorizon; every other backlog entry
+// is due at once.
 func TestDue(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	pending := View{Status: payment.StatusPending, UpdatedAt: at}
@@ -61,6 +62,7 @@ func TestDue(t *testing.T) {
 		{"stale pending", pending, PendingGrace, true},
 		{"very old pending", pending, 2 * PendingHorizon, true},
 		{"fresh called-off pending", cancelled, time.Second, false},
+		{"called-off pending past its grace", cancelled, CalledOffGrace, true},
 		{"stale called-off pending", cancelled, PendingGrace, true},
 		{"called-off pending past the horizon", cancelled, PendingHorizon, false},
 		{"unknown", View{Status: payment.StatusUnknown, UpdatedAt: at}, 0, true},

@@ -55,6 +55,12 @@ const (
 	// PendingGrace is how long a pending payment is left to the capture
 	// in flight before the reconciler asks the provider about it.
 	PendingGrace = 30 * time.Second
+	// CalledOffGrace is the same wait for a pending payment that was called
+	// off: no capture is wanted any more, so only a moment is left to a
+	// call still in flight before the provider is asked whether a charge
+	// landed (and, if so, it is refunded). Asking early is harmless: a
+	// charge not found is asked about again until PendingHorizon.
+	CalledOffGrace = 2 * time.Second
 	// PendingHorizon is how long the reconciler keeps asking about a
 	// pending payment that was called off: past it, a charge the provider
 	// never reported is taken as never made.
@@ -160,7 +166,8 @@ func (r Reader) Get(ctx context.Context, orderID string) (v View, ok bool, err e
 
 // NeedsAttention lists the orders whose payment outcome is unknown, whose
 // refund is due, or whose payment has been pending longer than PendingGrace
-// (a called-off one only until PendingHorizon).
+// (a called-off one: longer than CalledOffGrace, and only until
+// PendingHorizon).
 func (r Reader) NeedsAttention(ctx context.Context) ([]string, error) {
 	key, err := r.keys.Key(ctx, "attention")
 	if err != nil {
@@ -190,5 +197,8 @@ func (v View) due(now time.Time) bool {
 		return true
 	}
 	age := now.Sub(v.UpdatedAt)
-	return age >= PendingGrace && (!v.Cancelled || age < PendingHorizon)
+	if v.Cancelled {
+		return age >= CalledOffGrace && age < PendingHorizon
+	}
+	return age >= PendingGrace
 }
