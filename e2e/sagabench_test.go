@@ -286,37 +286,47 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 		return err
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
+	ds, wall := timedWrites(b, "same writes without the saga", n, workers, func(i int) error {
+		id, sku := es.NewUUID().String(), skus[i%len(skus)]
+		if _, err := orders.Execute(ctx, id, func(o order.Order) ([]any, error) {
+			return o.Place("alice", []order.Item{{SKU: sku, Quantity: 1}}, prices)
+		}); err != nil {
+			return err
+		}
+		if err := execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Reserve(id, 1) }); err != nil {
+			return err
+		}
+		if _, err := payments.Execute(ctx, id, func(p payment.Payment) ([]any, error) { return p.Request(price) }); err != nil {
+			return err
+		}
+		ref, err := benchCharge(ctx, client, providerURL, "bench-"+id, price)
+		if err != nil {
+			return err
+		}
+		if _, err := payments.Execute(ctx, id, func(p payment.Payment) ([]any, error) { return p.Capture(ref) }); err != nil {
+			return err
+		}
+		if _, err := orders.Execute(ctx, id, order.Order.Confirm); err != nil {
+			return err
+		}
+		return execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Commit(id) })
+	})
+	return newRow("no saga, the same writes: order, stock, payment + provider charge → PostgreSQL store", ds, wall,
+		"the unorchestrated rate: no saga stream, no hand-offs, no gateway")
+}
+
+// timedWrites runs write for orders 0..n-1 on workers goroutines and
+// returns each one's duration and the wall time of all; any failure fails
+// the benchmark, naming what was written.
+func timedWrites(b *testing.B, what string, n, workers int, write func(i int) error) ([]time.Duration, time.Duration) {
+	b.Helper()
 	var mu sync.Mutex
 	var ds []time.Duration
 	var errs []error
 	begin := time.Now()
 	runWorkers(n, workers, func(i int) {
-		id, sku := es.NewUUID().String(), skus[i%len(skus)]
 		t0 := time.Now()
-		err := func() error {
-			if _, err := orders.Execute(ctx, id, func(o order.Order) ([]any, error) {
-				return o.Place("alice", []order.Item{{SKU: sku, Quantity: 1}}, prices)
-			}); err != nil {
-				return err
-			}
-			if err := execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Reserve(id, 1) }); err != nil {
-				return err
-			}
-			if _, err := payments.Execute(ctx, id, func(p payment.Payment) ([]any, error) { return p.Request(price) }); err != nil {
-				return err
-			}
-			ref, err := benchCharge(ctx, client, providerURL, "bench-"+id, price)
-			if err != nil {
-				return err
-			}
-			if _, err := payments.Execute(ctx, id, func(p payment.Payment) ([]any, error) { return p.Capture(ref) }); err != nil {
-				return err
-			}
-			if _, err := orders.Execute(ctx, id, order.Order.Confirm); err != nil {
-				return err
-			}
-			return execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Commit(id) })
-		}()
+		err := write(i)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
@@ -326,10 +336,9 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 		ds = append(ds, time.Since(t0))
 	})
 	if len(errs) > 0 {
-		b.Fatalf("same writes without the saga: %d failed; first: %v", len(errs), errs[0])
+		b.Fatalf("%s: %d failed; first: %v", what, len(errs), errs[0])
 	}
-	return newRow("no saga, the same writes: order, stock, payment + provider charge → PostgreSQL store", ds, time.Since(begin),
-		"the unorchestrated rate: no saga stream, no hand-offs, no gateway")
+	return ds, time.Since(begin)
 }
 
 // benchCharge charges amount at the provider simulator under key and
@@ -374,31 +383,17 @@ func directPhase(b *testing.B, n, workers int) benchRow {
 	order.Register(reg)
 	repo := es.NewRepository(store, reg, order.Aggregate, 3)
 	prices := order.Prices{"SKU-1": money.Euros(1290)}
-	var mu sync.Mutex
-	var ds []time.Duration
-	var errs []error
-	begin := time.Now()
-	runWorkers(n, workers, func(i int) {
+	ds, wall := timedWrites(b, "direct writes", n, workers, func(int) error {
 		id := es.NewUUID().String()
-		t0 := time.Now()
-		_, err := repo.Execute(ctx, id, func(o order.Order) ([]any, error) {
+		if _, err := repo.Execute(ctx, id, func(o order.Order) ([]any, error) {
 			return o.Place("alice", []order.Item{{SKU: "SKU-1", Quantity: 1}}, prices)
-		})
-		if err == nil {
-			_, err = repo.Execute(ctx, id, order.Order.Confirm)
+		}); err != nil {
+			return err
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		ds = append(ds, time.Since(t0))
+		_, err := repo.Execute(ctx, id, order.Order.Confirm)
+		return err
 	})
-	if len(errs) > 0 {
-		b.Fatalf("direct writes: %d failed; first: %v", len(errs), errs[0])
-	}
-	return newRow("no saga, the order's writes only: place + confirm → PostgreSQL store", ds, time.Since(begin), "no HTTP, no other service")
+	return newRow("no saga, the order's writes only: place + confirm → PostgreSQL store", ds, wall, "no HTTP, no other service")
 }
 
 // hopSteps are the happy path's hand-offs, each event the reaction to the
