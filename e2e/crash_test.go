@@ -163,9 +163,21 @@ func prepareShop(t testing.TB, gateway string) (*loadClient, []*loadClient, []st
 		}
 		customers = append(customers, c)
 	}
-	prods, err := admin.products(ctx)
-	if err != nil {
-		t.Fatalf("products: %v", err)
+	// The catalog read model may still be catching up with inventory's
+	// first-start seed: wait until it holds the scarce SKU and two reads in
+	// a row agree.
+	var prods []loadProduct
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		now, err := admin.products(ctx)
+		if err != nil {
+			t.Fatalf("products: %v", err)
+		}
+		seeded := slices.ContainsFunc(now, func(p loadProduct) bool { return p.SKU == scarceSKU })
+		if (seeded && len(now) == len(prods)) || time.Now().After(deadline) {
+			prods = now
+			break
+		}
+		prods = now
 	}
 	var skus []string
 	for _, pr := range prods {
