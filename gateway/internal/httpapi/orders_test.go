@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -53,32 +54,46 @@ func TestIdempotencyKey(t *testing.T) {
 // One key, 100 identical requests at once: exactly one order reaches the
 // order service; the others are replays or 409 (first still in flight).
 func TestConcurrentDuplicatesPlaceOneOrder(t *testing.T) {
-	g := newGateway(t, defaults(), nil)
+	o := defaults()
+	// This test runs beside the whole suite under -race: 100 idempotency
+	// claims at once can take a while to get through Redis.
+	o.redisTimeout = 5 * time.Second
+	g := newGateway(t, o, nil)
 	alice := g.login(t, "alice")
 	gate := make(chan struct{})
 	g.fakes.placeGate = gate
 	var wg sync.WaitGroup
+	var answered atomic.Int64
 	results := make([]resp, 100)
 	for i := range results {
-		wg.Go(func() { results[i] = g.place(t, alice, "race") })
+		wg.Go(func() {
+			results[i] = g.place(t, alice, "race")
+			answered.Add(1)
+		})
 	}
-	// Let the 99 duplicates meet the pending record before the first finishes.
-	time.Sleep(500 * time.Millisecond)
+	// Hold the first request in the order service until the 99 duplicates
+	// have met its pending record (bounded well inside the gateway's write
+	// timeout, so on a slow machine some may come late and be replays).
+	for deadline := time.Now().Add(2 * time.Second); answered.Load() < 99 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	close(gate)
 	wg.Wait()
 	counts := map[int]int{}
+	sample := map[int]string{}
 	var ids []string
 	for _, r := range results {
 		counts[r.status]++
+		sample[r.status] = string(r.body)
 		if r.status == http.StatusAccepted {
 			ids = append(ids, r.json(t)["id"].(string))
 		}
 	}
 	if n := g.fakes.placed.Load(); n != 1 {
-		t.Fatalf("%d orders placed, want exactly 1 (statuses %v)", n, counts)
+		t.Fatalf("%d orders placed, want exactly 1 (statuses %v; a body per status %v)", n, counts, sample)
 	}
 	if counts[http.StatusAccepted]+counts[http.StatusConflict] != 100 || counts[http.StatusConflict] == 0 {
-		t.Fatalf("statuses %v, want only 202 and 409 with some 409", counts)
+		t.Fatalf("statuses %v, want only 202 and 409 with some 409; a body per status: %v", counts, sample)
 	}
 	for _, id := range ids {
 		if id != ids[0] {
