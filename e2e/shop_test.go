@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -216,6 +217,19 @@ func (r *shopRun) declined(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#faults[data-saved]")),
 	)
 	op.screenshot("b1-operator")
+	var lagRows []string
+	op.run("projection lag is shown", 20*time.Second,
+		chromedp.WaitVisible(chromedp.CSS(`li[data-projection="order/orders"]`)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			var err error
+			lagRows, err = chromedp.Evaluate[[]string](`[...document.querySelectorAll("li[data-projection]")].map((li) => li.dataset.projection)`)(ctx, tg)
+			return err
+		}))
+	for _, want := range []string{"inventory/catalog", "notify/feed", "order/orders", "order/prices", "payment/payments"} {
+		if !slices.Contains(lagRows, want) {
+			t.Errorf("the operator page lists projection lag for %q, not for %s", lagRows, want)
+		}
+	}
 	var f faults
 	admin.do(http.MethodGet, "/api/v1/admin/faults", nil, &f)
 	if f.DeclineRate != 1 {

@@ -190,4 +190,24 @@ func (e *env) testStatus(t *testing.T) {
 			t.Errorf("%s: %+v (present %v), want ready with a closed breaker", name, s, ok)
 		}
 	}
+
+	// Every service's projections report their lag.
+	r = e.api.do(t, req{method: "GET", path: "/api/v1/admin/status", token: e.admin})
+	wantStatus(t, r, http.StatusOK)
+	var st struct {
+		Projections map[string]map[string]struct {
+			Events     *int   `json:"events"`
+			Checkpoint string `json:"checkpoint"`
+			Error      string `json:"error"`
+		} `json:"projections"`
+	}
+	r.into(t, &st)
+	for svc, names := range map[string][]string{"order": {"orders", "prices"}, "inventory": {"catalog"}, "payment": {"payments"}, "notify": {"feed"}} {
+		for _, name := range names {
+			lag, ok := st.Projections[svc][name]
+			if !ok || lag.Events == nil || *lag.Events < 0 || lag.Checkpoint == "" || lag.Error != "" {
+				t.Errorf("projection %s/%s: %+v (present %v), want its lag measured; status said %s", svc, name, lag, ok, r.body)
+			}
+		}
+	}
 }

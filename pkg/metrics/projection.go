@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -74,29 +76,77 @@ func (p *Projections) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (p *Projections) Collect(ch chan<- prometheus.Metric) {
+	for _, l := range p.measure(context.Background()) {
+		if l.Error != "" {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(p.events, prometheus.GaugeValue, float64(l.Events), l.Name)
+		ch <- prometheus.MustNewConstMetric(p.seconds, prometheus.GaugeValue, l.Seconds, l.Name)
+	}
+}
+
+// ProjectionLag is one projection's lag as the admin API reports it.
+type ProjectionLag struct {
+	Name string `json:"-"`
+	// Events the projection has still to apply, counted up to
+	// projection.MaxLagCount.
+	Events int `json:"events"`
+	// Seconds is the age of the oldest of those events; 0 when caught up.
+	Seconds    float64 `json:"seconds"`
+	Checkpoint string  `json:"checkpoint,omitempty"`
+	Head       string  `json:"head,omitempty"`
+	// Error says why the lag could not be measured (the other fields are
+	// then zero).
+	Error string `json:"error,omitempty"`
+}
+
+// Report measures every watched projection, each within LagTimeout of ctx.
+func (p *Projections) Report(ctx context.Context) []ProjectionLag { return p.measure(ctx) }
+
+// measure reads each watched projection's lag, in name order.
+func (p *Projections) measure(ctx context.Context) []ProjectionLag {
 	p.mu.Lock()
 	names := make([]string, 0, len(p.watched))
 	for name := range p.watched {
 		names = append(names, name)
 	}
-	watched := make([]Lagger, len(names))
 	slices.Sort(names)
+	watched := make([]Lagger, len(names))
 	for i, name := range names {
 		watched[i] = p.watched[name]
 	}
 	p.mu.Unlock()
+	out := make([]ProjectionLag, len(watched))
 	for i, r := range watched {
-		ctx, cancel := context.WithTimeout(context.Background(), LagTimeout)
-		lag, err := r.Lag(ctx)
+		out[i] = ProjectionLag{Name: names[i]}
+		lctx, cancel := context.WithTimeout(ctx, LagTimeout)
+		lag, err := r.Lag(lctx)
 		cancel()
 		if err != nil {
+			out[i].Error = err.Error()
 			continue
 		}
-		age := 0.0
+		out[i].Events, out[i].Checkpoint, out[i].Head = lag.Events, lag.Checkpoint.String(), lag.Head.String()
 		if lag.Events > 0 && !lag.Oldest.IsZero() {
-			age = max(0, time.Since(lag.Oldest).Seconds())
+			out[i].Seconds = max(0, time.Since(lag.Oldest).Seconds())
 		}
-		ch <- prometheus.MustNewConstMetric(p.events, prometheus.GaugeValue, float64(lag.Events), names[i])
-		ch <- prometheus.MustNewConstMetric(p.seconds, prometheus.GaugeValue, age, names[i])
 	}
+	return out
+}
+
+// ProjectionsHandler answers with the lag of the process's watched
+// projections as a JSON object keyed by projection name (the gateway's
+// operator status gathers it from every service):
+//
+//	{"orders": {"events": 0, "seconds": 0, "checkpoint": "812.3", "head": "812.3"}, ...}
+func ProjectionsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lags := processProjections().Report(r.Context())
+		out := make(map[string]ProjectionLag, len(lags))
+		for _, l := range lags {
+			out[l.Name] = l
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	})
 }

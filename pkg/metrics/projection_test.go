@@ -2,7 +2,10 @@ package metrics_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -129,5 +132,37 @@ func TestProjectionsOfARunner(t *testing.T) {
 		if len(mf.GetMetric()) != 1 || len(counts(mf)) != 0 {
 			t.Errorf("caught up: %s = %v, want one series at 0", name, mf.GetMetric())
 		}
+	}
+}
+
+// Report gives every watched projection, in name order, with the reason
+// when its lag could not be measured; the handler serves the process's
+// set as JSON keyed by name.
+func TestProjectionsReportAndHandler(t *testing.T) {
+	p := metrics.NewProjections(prometheus.NewRegistry())
+	hourAgo := time.Now().Add(-time.Hour)
+	p.Watch(lagger{name: "orders", rep: projection.LagReport{Events: 7, Oldest: hourAgo,
+		Checkpoint: es.Position{Commit: 9, Prepare: 1}, Head: es.Position{Commit: 12, Prepare: 4}}})
+	p.Watch(lagger{name: "broken", err: errors.New("redis is down")})
+	rep := p.Report(t.Context())
+	if len(rep) != 2 || rep[0].Name != "broken" || rep[1].Name != "orders" {
+		t.Fatalf("report %+v, want broken then orders", rep)
+	}
+	if rep[0].Error != "redis is down" || rep[0].Events != 0 {
+		t.Errorf("broken: %+v", rep[0])
+	}
+	if o := rep[1]; o.Events != 7 || o.Seconds < time.Hour.Seconds() || o.Checkpoint != "9.1" || o.Head != "12.4" || o.Error != "" {
+		t.Errorf("orders: %+v", o)
+	}
+
+	defer metrics.WatchProjection(lagger{name: "feed", rep: projection.LagReport{Events: 2, Oldest: hourAgo}})()
+	rec := httptest.NewRecorder()
+	metrics.ProjectionsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/projections", nil))
+	var got map[string]map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Header().Get("Content-Type") != "application/json" {
+		t.Fatalf("handler: %v %q: %s", err, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if f := got["feed"]; f == nil || f["events"] != 2.0 || f["seconds"].(float64) < time.Hour.Seconds() {
+		t.Errorf("handler answered %s, want feed 2 events an hour old", rec.Body)
 	}
 }

@@ -25,17 +25,18 @@ type serviceStatus struct {
 	// (GET /admin/parked/count: parked, replayed, parked_since_start), or
 	// null.
 	Parked json.RawMessage `json:"parked"`
-}
-
-// unknownPart marks a figure no backend exposes yet.
-type unknownPart struct {
-	Status string `json:"status"`
-	Detail string `json:"detail"`
+	// projections is the backend's GET /admin/projections, or nil; the
+	// status view lists it under projections.
+	projections json.RawMessage
 }
 
 type statusView struct {
-	Services    map[string]serviceStatus `json:"services"`
-	Projections unknownPart              `json:"projections"`
+	Services map[string]serviceStatus `json:"services"`
+	// Projections is, per backend with read models, its projections' lag
+	// keyed by projection name ({"orders": {"events": 0, "seconds": 0,
+	// "checkpoint": "…", "head": "…"}}), or {"status": "unknown",
+	// "detail": …} when the backend could not be asked.
+	Projections map[string]json.RawMessage `json:"projections"`
 	// Sagas is the order service's saga statistics (started, running,
 	// completed, outcomes by reason, duration percentiles), or unknownPart
 	// when it cannot be read.
@@ -49,10 +50,9 @@ func (h *handlers) status(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), h.to.Admin)
 	defer cancel()
 	out := statusView{
-		Services: map[string]serviceStatus{},
-		Projections: unknownPart{Status: "unknown",
-			Detail: "projection lag is not exposed by the services yet"},
-		Sagas: unknownSagas,
+		Services:    map[string]serviceStatus{},
+		Projections: map[string]json.RawMessage{},
+		Sagas:       unknownSagas,
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -63,6 +63,12 @@ func (h *handlers) status(c echo.Context) error {
 			s := h.probe(ctx, base, cl)
 			mu.Lock()
 			out.Services[cl.Name()] = s
+			if cl != h.be.Simulator { // the simulator keeps no read models
+				out.Projections[cl.Name()] = s.projections
+				if s.projections == nil {
+					out.Projections[cl.Name()] = unknownProjections
+				}
+			}
 			mu.Unlock()
 		})
 	}
@@ -76,6 +82,8 @@ func (h *handlers) status(c echo.Context) error {
 	wg.Wait()
 	return c.JSON(http.StatusOK, out)
 }
+
+var unknownProjections = json.RawMessage(`{"status":"unknown","detail":"the service's projection lag could not be read"}`)
 
 var unknownSagas = json.RawMessage(`{"status":"unknown","detail":"the order service's saga statistics could not be read"}`)
 
@@ -106,6 +114,11 @@ func (h *handlers) probe(ctx context.Context, base upstream.Request, cl *upstrea
 	}
 	if resp, err := cl.Probe(ctx, at("/admin/parked/count")); err == nil && resp.Status == http.StatusOK && json.Valid(resp.Body) {
 		s.Parked = resp.Body
+	}
+	if cl != h.be.Simulator {
+		if resp, err := cl.Probe(ctx, at("/admin/projections")); err == nil && resp.Status == http.StatusOK && json.Valid(resp.Body) {
+			s.projections = resp.Body
+		}
 	}
 	return s
 }

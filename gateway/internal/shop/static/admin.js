@@ -108,13 +108,26 @@ function unknown(part, fallback) {
   return h("p", { class: "hint" }, statusBadge("unknown"), ` ${part?.detail || fallback}`);
 }
 
-// lagView accepts {name: lag} or {name: {lag…}} or [{name, lag}].
+// lagView draws {service: {projection: {events, seconds, checkpoint,
+// head, error}}}; a service that could not be asked is {status, detail}.
 function lagView(p) {
-  if (!p || p.status === "unknown") return unknown(p, "unknown");
-  const rows = Array.isArray(p) ? p.map((x) => [x.name, x]) : Object.entries(p.items || p.projections || p).filter(([k]) => k !== "status" && k !== "detail");
-  if (!rows.length) return unknown(null, "unknown");
-  return h("ul", { class: "lags" }, rows.map(([name, v]) => h("li", {}, h("strong", {}, name), " ",
-    typeof v === "number" ? `${v} behind` : v && typeof v === "object" ? `${v.lag ?? v.events_behind ?? v.behind ?? JSON.stringify(v)} behind` : String(v))));
+  const services = Object.entries(p || {}).sort(([a], [b]) => a.localeCompare(b));
+  if (!services.length) return unknown(null, "no service reported its projections");
+  const rows = [];
+  for (const [service, projs] of services) {
+    if (!projs || projs.status === "unknown") {
+      rows.push(h("li", { "data-projection": `${service}/?` }, h("strong", {}, service), " ", statusBadge("unknown"), ` ${projs?.detail || ""}`));
+      continue;
+    }
+    for (const [name, lag] of Object.entries(projs).sort(([a], [b]) => a.localeCompare(b))) {
+      const text = lag.error ? `not measured: ${lag.error}`
+        : lag.events === 0 ? "caught up"
+        : `${lag.events >= 10000 ? "10000+" : lag.events} events behind, oldest ${lag.seconds.toFixed(1)} s`;
+      rows.push(h("li", { "data-projection": `${service}/${name}`, "data-behind": String(lag.events ?? "") },
+        h("strong", {}, `${service} · ${name}`), " ", text));
+    }
+  }
+  return h("ul", { class: "lags" }, rows);
 }
 
 // outcomeCounts finds {outcome: count} in the status's saga part, if any.

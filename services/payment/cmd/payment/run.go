@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/ordo-platform/ordo/pkg/config"
 	"github.com/ordo-platform/ordo/pkg/es"
 	"github.com/ordo-platform/ordo/pkg/metrics"
@@ -95,6 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		},
 	})
 	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
+	e.GET("/admin/projections", echo.WrapHandler(metrics.ProjectionsHandler()), web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 	stopBg()
 	wg.Wait()
