@@ -91,13 +91,25 @@ func New(cfg Config) *echo.Echo {
 }
 
 func (h *handlers) routes(e *echo.Echo) {
-	byAddr := h.cfg.Limiter.Middleware(h.cfg.AddrLimit, func(c echo.Context) string { return c.RealIP() },
-		ratelimit.ModeByMethod, h.to.Redis, h.log)
-	byUser := h.cfg.Limiter.Middleware(h.cfg.UserLimit, func(c echo.Context) string {
+	byAddr := ratelimit.Rule{Policy: h.cfg.AddrLimit, Key: func(c echo.Context) string { return c.RealIP() }}
+	byUser := ratelimit.Rule{Policy: h.cfg.UserLimit, Key: func(c echo.Context) string {
 		id, _ := auth.Caller(c)
 		return id.User
-	}, ratelimit.ModeByMethod, h.to.Redis, h.log)
-	authed := []echo.MiddlewareFunc{byAddr, auth.Require(h.cfg.Tokens), byUser}
+	}}
+	opts := ratelimit.Options{Mode: ratelimit.ModeByMethod, Timeout: h.to.Redis, Log: h.log}
+	// Reads that only fetch from backends (GETs, retried as idempotent)
+	// may start beside their rate-limit decision; see ratelimit.Options.
+	reads := opts
+	reads.Speculate = true
+	public := h.cfg.Limiter.Limit([]ratelimit.Rule{byAddr}, opts)
+	publicRead := h.cfg.Limiter.Limit([]ratelimit.Rule{byAddr}, reads)
+	// The address limit covers every request, a valid token or not; the
+	// caller's own limit those with one. Identify finds the caller first so
+	// both are decided in one round trip; Require then refuses the rest.
+	authed := []echo.MiddlewareFunc{auth.Identify(h.cfg.Tokens),
+		h.cfg.Limiter.Limit([]ratelimit.Rule{byAddr, byUser}, opts), auth.Require(h.cfg.Tokens)}
+	authedRead := []echo.MiddlewareFunc{auth.Identify(h.cfg.Tokens),
+		h.cfg.Limiter.Limit([]ratelimit.Rule{byAddr, byUser}, reads), auth.Require(h.cfg.Tokens)}
 	admin := append(authed[:len(authed):len(authed)], auth.RequireRole(web.RoleAdmin))
 	idem := h.cfg.Idempotency.Middleware(func(c echo.Context) string {
 		id, _ := auth.Caller(c)
@@ -106,15 +118,15 @@ func (h *handlers) routes(e *echo.Echo) {
 
 	const v1 = "/api/v1"
 	e.GET(v1+"/openapi.yaml", serveOpenAPI)
-	e.POST(v1+"/auth/login", h.login, byAddr)
-	e.GET(v1+"/products", h.listProducts, byAddr)
-	e.GET(v1+"/products/:sku", h.getProduct, byAddr)
+	e.POST(v1+"/auth/login", h.login, public)
+	e.GET(v1+"/products", h.listProducts, publicRead)
+	e.GET(v1+"/products/:sku", h.getProduct, publicRead)
 
 	e.POST(v1+"/orders", h.placeOrder, append(authed[:len(authed):len(authed)], idem)...)
-	e.GET(v1+"/orders", h.listOrders, authed...)
-	e.GET(v1+"/orders/:id", h.getOrder, authed...)
+	e.GET(v1+"/orders", h.listOrders, authedRead...)
+	e.GET(v1+"/orders/:id", h.getOrder, authedRead...)
 	e.POST(v1+"/orders/:id/cancel", h.cancelOrder, authed...)
-	e.GET(v1+"/orders/:id/timeline", h.timeline, authed...)
+	e.GET(v1+"/orders/:id/timeline", h.timeline, authedRead...)
 
 	e.POST(v1+"/admin/products/:sku/restock", h.restock, admin...)
 	e.GET(v1+"/admin/status", h.status, admin...)

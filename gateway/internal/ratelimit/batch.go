@@ -21,17 +21,15 @@ const (
 	maxBatch    = 128
 )
 
-// decision is one queued Allow.
+// decision is one queued script run: a request's claims that need Redis,
+// one key each, with the script's four arguments per key (see gcra).
 type decision struct {
-	key          string
-	iv, capacity int64
-	// want is how many requests to charge at most (a lease); refund, how
-	// many of an earlier lease to return.
-	want, refund int64
-	ctx          context.Context
-	vals         []int64
-	err          error
-	done         chan struct{}
+	keys []string
+	args []any
+	ctx  context.Context
+	vals []int64
+	err  error
+	done chan struct{}
 }
 
 // batcher holds the queue.
@@ -125,11 +123,10 @@ func (b *batcher) exec(ctx context.Context, batch []*decision, load bool) []*red
 	pipe := b.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(batch))
 	for i, d := range batch {
-		keys := []string{d.key}
 		if load {
-			cmds[i] = gcra.Eval(ctx, pipe, keys, d.iv, d.capacity, d.want, d.refund)
+			cmds[i] = gcra.Eval(ctx, pipe, d.keys, d.args...)
 		} else {
-			cmds[i] = gcra.EvalSha(ctx, pipe, keys, d.iv, d.capacity, d.want, d.refund)
+			cmds[i] = gcra.EvalSha(ctx, pipe, d.keys, d.args...)
 		}
 	}
 	_, _ = pipe.Exec(ctx) // each command carries its own error

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ordo-platform/ordo/pkg/web"
 )
@@ -36,6 +37,26 @@ func ModeByMethod(c echo.Context) FailMode {
 	return FailClosed
 }
 
+// Rule is one policy applied under the key Key returns (an empty key
+// skips it).
+type Rule struct {
+	Policy Policy
+	Key    func(echo.Context) string
+}
+
+// Options say how a route's limits behave.
+type Options struct {
+	// Mode says what to do when Redis cannot be asked; Timeout bounds
+	// the round trip.
+	Mode    func(echo.Context) FailMode
+	Timeout time.Duration
+	Log     *slog.Logger
+	// Speculate lets a GET or HEAD start its handler beside its decision
+	// (see speculate.go): only for handlers that do nothing but safe,
+	// idempotent reads.
+	Speculate bool
+}
+
 // Middleware limits each request by p under the key keyOf returns (an empty
 // key skips the limit). It adds RateLimit-Policy and RateLimit to every
 // answer and turns an exhausted limit into 429 with Retry-After. Redis
@@ -43,32 +64,90 @@ func ModeByMethod(c echo.Context) FailMode {
 // nothing and adds no headers (the gateway's --rate-limits=false, for
 // benchmarks that measure what the limiter costs).
 func (l *Limiter) Middleware(p Policy, keyOf func(echo.Context) string, mode func(echo.Context) FailMode, timeout time.Duration, log *slog.Logger) echo.MiddlewareFunc {
+	return l.Limit([]Rule{{Policy: p, Key: keyOf}}, Options{Mode: mode, Timeout: timeout, Log: log})
+}
+
+// Limit is Middleware for a request under several policies at once, in
+// order (the caller's address, then the caller): they are decided in one
+// round trip, with the answers one middleware per policy would give: the
+// first policy that rejects answers 429 and the policies after it are not
+// charged. Headers list every policy decided, in order.
+func (l *Limiter) Limit(rules []Rule, o Options) echo.MiddlewareFunc {
 	if l == nil {
 		return func(next echo.HandlerFunc) echo.HandlerFunc { return next }
 	}
-	rejected := rejections().WithLabelValues(p.Name)
-	policy := policyItem(p)
+	r := &route{}
+	for _, ru := range rules {
+		r.items = append(r.items, policyItem(ru.Policy))
+		r.rejected = append(r.rejected, rejections().WithLabelValues(ru.Policy.Name))
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			key := keyOf(c)
-			if key == "" {
+			cs := make([]claim, 0, len(rules))
+			for i, ru := range rules {
+				if key := ru.Key(c); key != "" {
+					cs = append(cs, claim{p: ru.Policy, key: key, rule: i})
+				}
+			}
+			if len(cs) == 0 {
 				return next(c)
 			}
-			res, err := l.allow(c.Request().Context(), p, key, timeout)
-			if err != nil {
-				if mode(c) == FailOpen {
-					log.WarnContext(c.Request().Context(), "rate limiter unavailable; admitting (fail-open)", "policy", p.Name, "err", err)
-					return next(c)
-				}
-				return &web.Error{Kind: web.Unavailable, Type: "rate-limiter-unavailable", RetryAfter: 1, Err: err,
-					Detail: "the rate limiter is unavailable; writes are refused until it is back"}
+			ctx := c.Request().Context()
+			if err := ctx.Err(); err != nil {
+				return r.answer(c, cs, fmt.Errorf("rate limit %s: %w", cs[0].p.Name, err), o, next)
 			}
-			addHeaders(c.Response().Header(), policy, p, res)
-			if !res.Allowed {
-				rejected.Inc()
-				return tooMany(c, p, res)
+			rest := l.local(cs)
+			if len(rest) > 0 && o.Speculate && safe(c.Request().Method) && l.margins.reserve(rest) {
+				return l.speculate(c, next, cs, rest, o, r)
 			}
+			var err error
+			if len(rest) > 0 {
+				err = l.remote(ctx, rest, o.Timeout)
+			}
+			return r.answer(c, cs, err, o, next)
+		}
+	}
+}
+
+func safe(method string) bool { return method == http.MethodGet || method == http.MethodHead }
+
+// route is what Limit keeps of its rules.
+type route struct {
+	items    []string // policyItem of each rule
+	rejected []prometheus.Counter
+}
+
+// answer acts on a decision: err (Redis could not be asked) by the fail
+// mode, a rejection with 429, an admission by calling next. next may be
+// nil when the request is known to be rejected.
+func (r *route) answer(c echo.Context, cs []claim, err error, o Options, next echo.HandlerFunc) error {
+	if err != nil {
+		if o.Mode(c) == FailOpen && next != nil {
+			o.Log.WarnContext(c.Request().Context(), "rate limiter unavailable; admitting (fail-open)", "policy", policyNames(cs), "err", err)
+			r.addHeaders(c.Response().Header(), cs)
 			return next(c)
+		}
+		return &web.Error{Kind: web.Unavailable, Type: "rate-limiter-unavailable", RetryAfter: 1, Err: err,
+			Detail: "the rate limiter is unavailable; writes are refused until it is back"}
+	}
+	r.addHeaders(c.Response().Header(), cs)
+	for _, cl := range cs {
+		if cl.decided && !cl.res.Allowed {
+			r.rejected[cl.rule].Inc()
+			return tooMany(c, cl.p, cl.res)
+		}
+	}
+	if next == nil {
+		return nil
+	}
+	return next(c)
+}
+
+// addHeaders adds the decided claims' RateLimit-Policy and RateLimit items.
+func (r *route) addHeaders(h http.Header, cs []claim) {
+	for _, cl := range cs {
+		if cl.decided {
+			addHeaders(h, r.items[cl.rule], cl.p, cl.res)
 		}
 	}
 }
