@@ -124,7 +124,9 @@ func readPID(path string) (int, error) {
 func alive(pid int, program string) bool {
 	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
 		if procState(stat) == 'Z' {
-			return false
+			// A zombie leader may still have threads tearing down, and
+			// the process's files and sockets close with the last one.
+			return threadsLeft(pid)
 		}
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if len(cmdline) == 0 {
@@ -141,6 +143,24 @@ func alive(pid int, program string) bool {
 	}
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// threadsLeft reports whether any thread of pid has not exited yet.
+func threadsLeft(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return false
+	}
+	for _, t := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		if st := procState(stat); st != 'Z' && st != 'X' {
+			return true
+		}
+	}
+	return false
 }
 
 // procState returns the state letter of /proc/<pid>/stat, which follows the

@@ -66,6 +66,9 @@ func concurrently(b *testing.B, workers int, unit string, perOp int, op func(wor
 	b.ReportMetric(float64(b.N*perOp)/time.Since(start).Seconds(), unit)
 }
 
+// BenchmarkAppend measures appends of one event and of 100 events, with
+// write combining (the default) and without (-nocombine: one commit per
+// append), beside plain INSERTs of the same rows.
 func BenchmarkAppend(b *testing.B) {
 	s := newStore(b)
 	ctx := context.Background()
@@ -74,6 +77,10 @@ func BenchmarkAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// separate is the same store without write combining: one commit per
+	// Append.
+	separate := postgres.New(s.Pool(), postgres.Options{NoCombine: true})
+	defer separate.Close()
 	mdJSON := []byte(`{"correlation_id":"7f3c0a52-1f61-4d3c-9a53-4f7b8c1e2d11","causation_id":"c0ffee00-0000-4000-8000-000000000000","traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","actor":"alice","schema_version":1}`)
 	for _, conc := range []int{1, 16} {
 		b.Run(fmt.Sprintf("raw-insert/c%d", conc), func(b *testing.B) {
@@ -89,26 +96,36 @@ func BenchmarkAppend(b *testing.B) {
 				return err
 			})
 		})
-		b.Run(fmt.Sprintf("store-single/c%d", conc), func(b *testing.B) {
-			run := es.NewUUID().String()[:8]
-			concurrently(b, conc, "events/s", 1, func(w, _ int) error {
-				_, err := s.Append(ctx, fmt.Sprintf("bench-%s%d", run, w), es.Any, benchEvent())
-				return err
+		for _, v := range []struct {
+			name  string
+			store *postgres.Store
+		}{{"store-single", s}, {"store-single-nocombine", separate}} {
+			b.Run(fmt.Sprintf("%s/c%d", v.name, conc), func(b *testing.B) {
+				run := es.NewUUID().String()[:8]
+				concurrently(b, conc, "events/s", 1, func(w, _ int) error {
+					_, err := v.store.Append(ctx, fmt.Sprintf("bench-%s%d", run, w), es.Any, benchEvent())
+					return err
+				})
 			})
-		})
+		}
 	}
 	for _, conc := range []int{1, 16} {
-		b.Run(fmt.Sprintf("store-batch100/c%d", conc), func(b *testing.B) {
-			run := es.NewUUID().String()[:8]
-			concurrently(b, conc, "events/s", 100, func(w, _ int) error {
-				batch := make([]es.EventData, 100)
-				for i := range batch {
-					batch[i] = benchEvent()
-				}
-				_, err := s.Append(ctx, fmt.Sprintf("batch-%s%d", run, w), es.Any, batch...)
-				return err
+		for _, v := range []struct {
+			name  string
+			store *postgres.Store
+		}{{"store-batch100", s}, {"store-batch100-nocombine", separate}} {
+			b.Run(fmt.Sprintf("%s/c%d", v.name, conc), func(b *testing.B) {
+				run := es.NewUUID().String()[:8]
+				concurrently(b, conc, "events/s", 100, func(w, _ int) error {
+					batch := make([]es.EventData, 100)
+					for i := range batch {
+						batch[i] = benchEvent()
+					}
+					_, err := v.store.Append(ctx, fmt.Sprintf("batch-%s%d", run, w), es.Any, batch...)
+					return err
+				})
 			})
-		})
+		}
 	}
 }
 

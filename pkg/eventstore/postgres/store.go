@@ -6,7 +6,8 @@
 // races. The global order is (writing transaction id, sequence position);
 // readers stop below the oldest transaction still running, so a subscriber
 // never skips an event that commits out of order, and writers never wait for
-// a global lock.
+// a global lock. Appends made while another is in flight are combined into
+// one statement (see combine.go), so under load a commit carries many.
 //
 // Live subscribers are woken by LISTEN/NOTIFY. NOTIFY is sent outside the
 // append (a NOTIFY inside a transaction serialises every commit on one lock),
@@ -48,6 +49,11 @@ type Options struct {
 	// success). It is how metrics see appends without this package
 	// knowing a metrics library.
 	OnAppend func(events int, took time.Duration, err error)
+	// NoCombine turns write combining off (see combine.go): each Append
+	// is then its own statement and its own commit. Combining is on by
+	// default; it sends Appends that arrive while an earlier one is in
+	// flight together, as one statement and one commit.
+	NoCombine bool
 }
 
 func (o Options) withDefaults() Options {
@@ -69,6 +75,7 @@ type Store struct {
 	q    *db.Queries
 	opts Options
 	hub  *hub
+	comb *combiner // nil when Options.NoCombine
 	stop context.CancelFunc
 	done chan struct{}
 	// ownPool is set when Open made the pool, so Close closes it.
@@ -84,6 +91,9 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{pool: pool, q: db.New(pool), opts: opts, stop: cancel, done: make(chan struct{})}
 	s.hub = newHub(ctx, pool, opts.Log)
+	if !opts.NoCombine {
+		s.comb = newCombiner(pool, s.q)
+	}
 	go s.notifyLoop(ctx)
 	return s
 }
@@ -126,7 +136,12 @@ func (s *Store) Close() {
 	}
 }
 
-// Append implements es.Store.
+// Append implements es.Store. Unless Options.NoCombine is set, appends
+// made while an earlier one is in flight are sent together, as one
+// statement (see combine.go); each caller's result and error are those
+// it would get alone. A caller whose ctx ends while its append is in
+// flight gets ctx's error at once, though the events may still be written;
+// re-sending them (same ids, same expectation) is idempotent.
 func (s *Store) Append(ctx context.Context, stream string, expected es.ExpectedVersion, events ...es.EventData) (es.AppendResult, error) {
 	res, err := s.append(ctx, s.q, stream, expected, events, true)
 	if err == nil {
@@ -175,7 +190,7 @@ func (s *Store) appendOnce(ctx context.Context, q *db.Queries, stream string, ex
 		return es.AppendResult{}, err
 	}
 	for race := 0; ; race++ {
-		row, err := q.AppendEvents(ctx, p)
+		row, err := s.appendEvents(ctx, q, p, standalone && race == 0)
 		switch {
 		case err == nil && row.LastVersion >= 0:
 			return result(row.LastVersion, row.LastTxid, row.LastPosition), nil
@@ -194,6 +209,16 @@ func (s *Store) appendOnce(ctx context.Context, q *db.Queries, stream string, ex
 			return es.AppendResult{}, appendError(stream, expected, err)
 		}
 	}
+}
+
+// appendEvents runs the AppendEvents statement, combined with concurrent
+// ones when combine is set and the store combines. Retries after a lost
+// race go alone, so that a writer that keeps losing cannot fail batches.
+func (s *Store) appendEvents(ctx context.Context, q *db.Queries, p db.AppendEventsParams, combine bool) (db.AppendEventsRow, error) {
+	if combine && s.comb != nil {
+		return s.comb.appendEvents(ctx, p)
+	}
+	return q.AppendEvents(ctx, p)
 }
 
 func result(version, txid, position int64) es.AppendResult {

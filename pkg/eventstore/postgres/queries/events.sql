@@ -29,6 +29,49 @@ SELECT (SELECT v FROM cur)::bigint AS current_version,
        coalesce(max(ins.position), 0)::bigint AS last_position
 FROM ins;
 
+-- AppendMany is AppendEvents for several appends to distinct streams in one
+-- statement (write combining). Append k (1-based) writes to streams[k] with
+-- expectation kinds[k] and expected[k]; the events are flattened into ids,
+-- types, data and metadata, event j belonging to append owners[j] as its
+-- ranks[j]-th event (1-based, in order). It returns one row per append, in
+-- order, as AppendEvents would (each expectation is checked on its own;
+-- last_version is -1 where it failed). unnest, not generate_subscripts or
+-- generate_series, keeps the planner's row estimates small, so that it
+-- never JIT-compiles this statement.
+-- name: AppendMany :many
+WITH req AS (
+    SELECT r.ord, r.stream, (sqlc.arg(kinds)::smallint[])[r.ord] AS kind, (sqlc.arg(expected)::bigint[])[r.ord] AS expected
+    FROM unnest(sqlc.arg(streams)::text[]) WITH ORDINALITY AS r(stream, ord)
+), cur AS (
+    SELECT req.*, coalesce((SELECT e.version FROM events e WHERE e.stream_id = req.stream
+                            ORDER BY e.version DESC LIMIT 1), -1)::bigint AS v
+    FROM req
+), ok AS (
+    SELECT * FROM cur
+    WHERE CASE kind
+              WHEN 1 THEN true
+              WHEN 2 THEN v = -1
+              WHEN 3 THEN v >= 0
+              ELSE v = expected
+          END
+), ins AS (
+    INSERT INTO events (event_id, stream_id, version, category, type, data, metadata)
+    SELECT u.id, ok.stream, ok.v + (sqlc.arg(ranks)::integer[])[u.j], split_part(ok.stream, '-', 1),
+           (sqlc.arg(types)::text[])[u.j], (sqlc.arg(data)::jsonb[])[u.j], (sqlc.arg(metadata)::jsonb[])[u.j]
+    FROM unnest(sqlc.arg(ids)::uuid[]) WITH ORDINALITY AS u(id, j)
+    JOIN ok ON ok.ord = (sqlc.arg(owners)::integer[])[u.j]
+    ORDER BY u.j
+    RETURNING stream_id, version, txid, position
+)
+SELECT cur.ord::bigint AS ord,
+       cur.v AS current_version,
+       coalesce(max(ins.version), -1)::bigint AS last_version,
+       coalesce(max(ins.txid), 0)::bigint AS last_txid,
+       coalesce(max(ins.position), 0)::bigint AS last_position
+FROM cur LEFT JOIN ins ON ins.stream_id = cur.stream
+GROUP BY cur.ord, cur.v
+ORDER BY cur.ord;
+
 -- name: ReplayEvents :one
 SELECT last_version::bigint AS last_version, last_txid::bigint AS last_txid, last_position::bigint AS last_position
 FROM ordo_replay(sqlc.arg(stream)::text, sqlc.arg(kind)::smallint, sqlc.arg(expected)::bigint, sqlc.arg(ids)::uuid[]);
