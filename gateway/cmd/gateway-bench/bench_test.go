@@ -1,15 +1,33 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
+
+// TestMain lets the test binary be the minimal proxy, as the bench's
+// binary is: the bench starts it again as one.
+func TestMain(m *testing.M) {
+	if child, err := childMain(); child {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -54,8 +72,9 @@ func TestPercentileNearestRank(t *testing.T) {
 	}
 }
 
-// TestRunAgainstGivenURLs measures three tiny servers briefly: the bench
-// starts nothing when it is given the URLs, and prints the table.
+// TestRunAgainstGivenURLs measures three tiny servers briefly, and the
+// minimal proxy it starts in front of the first: the bench starts no
+// platform when it is given the URLs, and prints the table.
 func TestRunAgainstGivenURLs(t *testing.T) {
 	srv := func(path string, status int) string {
 		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -76,8 +95,11 @@ func TestRunAgainstGivenURLs(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"| inventory direct |", "| gateway ON |", "| gateway OFF |", "(a) through the gateway",
-		"(b) gateway limits+breakers ON vs OFF", "go run ./gateway/cmd/gateway-bench -concurrency 2", "CPUs (nproc)"} {
+	for _, want := range []string{"| inventory direct |", "| minimal proxy (net/http, no middleware) | http://127.0.0.1:",
+		"/api/v1/products | ", "| gateway ON |", "| gateway OFF |", "(a) through the gateway",
+		"(b) gateway limits+breakers ON vs OFF", "(c) the minimal proxy (the hop alone) vs inventory direct",
+		"(d) through the gateway (ON) vs the minimal proxy", "At p50 the gateway (ON) adds ",
+		"go run ./gateway/cmd/gateway-bench -concurrency 2", "CPUs (nproc)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -91,6 +113,109 @@ func TestRunFailsWhenNothingSucceeds(t *testing.T) {
 		"-inventory-url", bad.URL, "-gateway-on-url", bad.URL, "-gateway-off-url", bad.URL}, env(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "429") {
 		t.Fatalf("every answer 429, yet: %v", err)
+	}
+}
+
+// TestMinimalProxyForwards serves the proxy in this process: GET
+// /api/v1/products is the upstream's answer, status, type and body;
+// anything else is not forwarded; an upstream that does not answer is 502.
+func TestMinimalProxyForwards(t *testing.T) {
+	var hits atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.URL.Path != "/products" || r.Method != http.MethodGet {
+			t.Errorf("upstream got %s %s", r.Method, r.URL.Path)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTeapot)
+		_, _ = io.WriteString(w, `[{"sku":"A"}]`)
+	}))
+	t.Cleanup(up.Close)
+	serve := func(upstream string) string {
+		ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- serveMinimalProxy(ctx, ln, upstream) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		})
+		return "http://" + ln.Addr().String()
+	}
+	get := func(method, url string) (int, string, string) {
+		req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = res.Body.Close() }()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header.Get("Content-Type"), string(b)
+	}
+	proxy := serve(up.URL + "/products")
+	if status, ct, body := get(http.MethodGet, proxy+"/api/v1/products"); status != http.StatusTeapot ||
+		ct != "application/json" || body != `[{"sku":"A"}]` {
+		t.Errorf("forwarded: %d %q %q", status, ct, body)
+	}
+	for _, c := range [][2]string{{http.MethodGet, "/products"}, {http.MethodPost, "/api/v1/products"}} {
+		if status, _, _ := get(c[0], proxy+c[1]); status != http.StatusNotFound {
+			t.Errorf("%s %s: %d, want 404", c[0], c[1], status)
+		}
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("upstream hit %d times, want 1", n)
+	}
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	if status, _, _ := get(http.MethodGet, serve(gone.URL+"/products")+"/api/v1/products"); status != http.StatusBadGateway {
+		t.Errorf("upstream down: %d, want 502", status)
+	}
+}
+
+// TestMinimalProxyProcess starts the proxy as the bench does, in a
+// process of its own, and stops it: it forwards, and it exits on SIGTERM.
+func TestMinimalProxyProcess(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/products" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(up.Close)
+	p, err := startMinimalProxy(t.Context(), up.URL, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.cmd.Process.Pid == os.Getpid() {
+		t.Fatal("the proxy runs in the bench's own process")
+	}
+	res, err := http.Get(p.url + minimalProxyPath) //nolint:noctx // a test
+	if err != nil {
+		_ = p.end()
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(b) != "ok" {
+		t.Errorf("through the proxy process: %d %q", res.StatusCode, b)
+	}
+	if err := p.end(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.cmd.ProcessState.Success() {
+		t.Errorf("the proxy did not exit cleanly on SIGTERM: %v", p.cmd.ProcessState)
+	}
+	if _, err := http.Get(p.url + minimalProxyPath); err == nil { //nolint:noctx // a test
+		t.Error("the proxy still answers after end")
 	}
 }
 

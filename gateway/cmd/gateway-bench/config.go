@@ -14,7 +14,8 @@ import (
 type settings struct {
 	Concurrency               int
 	Duration, Warmup, Timeout time.Duration
-	// Given all three, nothing is started: the URLs are measured as they are.
+	// Given all three, the platform is not started: the URLs are measured
+	// as they are, beside the minimal proxy in front of InventoryURL.
 	InventoryURL, GatewayOnURL, GatewayOffURL string
 	DatabaseURL, RedisURL, BinDir, LogFile    string
 }
@@ -27,7 +28,7 @@ func load(args []string, getenv func(string) string, out io.Writer) (settings, e
 	l.Duration(&s.Duration, "duration", 10*time.Second, "measured time per target")
 	l.Duration(&s.Warmup, "warmup", time.Second, "unmeasured time per target before it (connections, caches)")
 	l.Duration(&s.Timeout, "timeout", 5*time.Second, "deadline of one request (a timeout counts as an error)")
-	l.String(&s.InventoryURL, "inventory-url", "", "inventory service base URL; with gateway-on-url and gateway-off-url, nothing is started")
+	l.String(&s.InventoryURL, "inventory-url", "", "inventory service base URL; with gateway-on-url and gateway-off-url, the platform is not started (only the minimal proxy, in front of this URL)")
 	l.String(&s.GatewayOnURL, "gateway-on-url", "", "gateway with rate limits and breakers on (limits high enough never to reject)")
 	l.String(&s.GatewayOffURL, "gateway-off-url", "", "gateway started with --rate-limits=false --breakers=false")
 	l.String(&s.DatabaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/ordo_bench?sslmode=disable",

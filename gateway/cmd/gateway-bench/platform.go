@@ -111,13 +111,28 @@ func startPlatform(ctx context.Context, cfg launcher.Config) (*launcher.Platform
 	}
 }
 
-// gatewayProc is one extra gateway the bench started.
-type gatewayProc struct {
-	url string
-	cmd *exec.Cmd
+// proc is one process the bench started besides the platform: an extra
+// gateway or the minimal proxy.
+type proc struct {
+	name, url string
+	cmd       *exec.Cmd
+	exited    chan struct{} // closed once cmd has been waited for
 }
 
-func startGateway(ctx context.Context, bin string, p *launcher.Platform, prefix string, logOut io.Writer, extra ...string) (*gatewayProc, error) {
+// startProc starts cmd and waits for it in the background.
+func startProc(name, url string, cmd *exec.Cmd) (*proc, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, url: url, cmd: cmd, exited: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+func startGateway(ctx context.Context, bin string, p *launcher.Platform, prefix string, logOut io.Writer, extra ...string) (*proc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -131,32 +146,32 @@ func startGateway(ctx context.Context, bin string, p *launcher.Platform, prefix 
 	cmd := exec.Command(bin, args...) //nolint:gosec,noctx // our own binary; ended by end()
 	cmd.Stdout, cmd.Stderr = logOut, logOut
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start gateway %v: %w", extra, err)
+	g, err := startProc(fmt.Sprintf("gateway %v", extra), "http://"+addr, cmd)
+	if err != nil {
+		return nil, err
 	}
-	g := &gatewayProc{url: "http://" + addr, cmd: cmd}
-	if err := waitReady(ctx, g.url+"/readyz", 30*time.Second); err != nil {
-		return nil, errors.Join(fmt.Errorf("gateway %v: %w", extra, err), g.end())
+	if err := g.wait(ctx, g.url+"/readyz", 30*time.Second, func(status int) bool { return status == http.StatusOK }); err != nil {
+		return nil, errors.Join(err, g.end())
 	}
 	return g, nil
 }
 
-// end stops the gateway: SIGTERM, then SIGKILL after 10s.
-func (g *gatewayProc) end() error {
-	_ = g.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- g.cmd.Wait() }()
+// end stops the process: SIGTERM, then SIGKILL after 10s.
+func (p *proc) end() error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-done:
+	case <-p.exited:
 		return nil
 	case <-time.After(10 * time.Second):
-		_ = g.cmd.Process.Kill()
-		<-done
-		return fmt.Errorf("gateway at %s did not stop on SIGTERM", g.url)
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Errorf("%s at %s did not stop on SIGTERM", p.name, p.url)
 	}
 }
 
-func waitReady(ctx context.Context, url string, within time.Duration) error {
+// wait polls url until its answer's status is ok, the process exits, or
+// within has passed.
+func (p *proc) wait(ctx context.Context, url string, within time.Duration, ok func(status int) bool) error {
 	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	for {
@@ -166,13 +181,15 @@ func waitReady(ctx context.Context, url string, within time.Duration) error {
 		}
 		if res, err := http.DefaultClient.Do(req); err == nil {
 			_ = res.Body.Close()
-			if res.StatusCode == http.StatusOK {
+			if ok(res.StatusCode) {
 				return nil
 			}
 		}
 		select {
+		case <-p.exited:
+			return fmt.Errorf("%s exited before %s answered (%v)", p.name, url, p.cmd.ProcessState)
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready within %v", url, within)
+			return fmt.Errorf("%s: %s not ready within %v", p.name, url, within)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

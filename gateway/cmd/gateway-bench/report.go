@@ -48,6 +48,9 @@ type report struct {
 	Warmup, Duration time.Duration
 	Started          bool // the bench started the platform itself
 	Direct, On, Off  result
+	// Minimal is the minimal proxy in front of the inventory service: the
+	// extra HTTP hop alone.
+	Minimal result
 	// Bare is an echo handler doing the inventory's Redis read with no
 	// middleware, in the bench's process (zero when not measured).
 	Bare result
@@ -55,7 +58,7 @@ type report struct {
 
 // results are the rows measured, in order.
 func (r report) results() []result {
-	rs := []result{r.Direct, r.On, r.Off}
+	rs := []result{r.Direct, r.Minimal, r.On, r.Off}
 	if r.Bare.Name != "" {
 		rs = append(rs, r.Bare)
 	}
@@ -74,6 +77,9 @@ func (r report) write(w io.Writer) error {
 		fmt.Fprintf(&b, "- platform: started by the launcher on free ports; gateway ON = limits on (set far above the load) "+
 			"and breakers on; gateway OFF = --rate-limits=false --breakers=false; same backends\n")
 	}
+	fmt.Fprintf(&b, "- minimal proxy: a process of its own forwarding GET %s to the inventory's GET /products with "+
+		"net/http only (server, keep-alive client, nothing else): the floor any proxy in front of it pays for the extra hop\n",
+		minimalProxyPath)
 	fmt.Fprintf(&b, "- latency: nearest-rank percentiles over every successful request (sorted samples)\n\n")
 	fmt.Fprintf(&b, "| target | URL | requests ok | errors | req/s | p50 | p90 | p99 | max |\n")
 	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
@@ -84,10 +90,13 @@ func (r report) write(w io.Writer) error {
 	fmt.Fprintf(&b, "\n| comparison | throughput ratio | added p50 | added p99 |\n| --- | ---: | ---: | ---: |\n")
 	compare(&b, "(a) through the gateway (ON) vs inventory direct", r.On, r.Direct)
 	compare(&b, "(b) gateway limits+breakers ON vs OFF", r.On, r.Off)
+	compare(&b, "(c) the minimal proxy (the hop alone) vs inventory direct", r.Minimal, r.Direct)
+	compare(&b, "(d) through the gateway (ON) vs the minimal proxy (the gateway's own work)", r.On, r.Minimal)
 	if r.Bare.Name != "" {
-		compare(&b, "(c) through the gateway (ON) vs a bare echo handler doing the same Redis read", r.On, r.Bare)
-		compare(&b, "(d) inventory direct vs the bare echo handler", r.Direct, r.Bare)
+		compare(&b, "(e) through the gateway (ON) vs a bare echo handler doing the same Redis read", r.On, r.Bare)
+		compare(&b, "(f) inventory direct vs the bare echo handler", r.Direct, r.Bare)
 	}
+	hopShare(&b, r)
 	for _, res := range r.results() {
 		if res.Errors > 0 {
 			fmt.Fprintf(&b, "\n%s: %d errors, the first: %s\n", res.Name, res.Errors, res.FirstError)
@@ -106,6 +115,19 @@ func compare(b *strings.Builder, name string, x, base result) {
 	}
 	fmt.Fprintf(b, "| %s | %s | %s | %s |\n", name, ratio,
 		signedMS(x.Percentile(0.50)-base.Percentile(0.50)), signedMS(x.Percentile(0.99)-base.Percentile(0.99)))
+}
+
+// hopShare says, at p50, how much of what the gateway (ON) adds to the
+// inventory direct is the hop itself, as the minimal proxy measured it.
+func hopShare(b *strings.Builder, r report) {
+	gw := r.On.Percentile(0.50) - r.Direct.Percentile(0.50)
+	hop := r.Minimal.Percentile(0.50) - r.Direct.Percentile(0.50)
+	share := ""
+	if gw > 0 {
+		share = fmt.Sprintf(" (%.0f %% of it)", 100*float64(hop)/float64(gw))
+	}
+	fmt.Fprintf(b, "\nAt p50 the gateway (ON) adds %s to inventory direct; the hop alone, through the minimal proxy, adds %s%s, "+
+		"the gateway's own work the other %s.\n", signedMS(gw), signedMS(hop), share, signedMS(gw-hop))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d)/float64(time.Millisecond)) }

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// run measures the targets (three, or four when it started the platform) and prints the report to out.
+// run measures the targets (four, or five when it started the platform) and prints the report to out.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	s, err := load(args, getenv, out)
 	if err != nil {
@@ -16,18 +16,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	r := &rig{inventory: s.InventoryURL, gatewayOn: s.GatewayOnURL, gatewayOff: s.GatewayOffURL,
 		stop: func(context.Context) error { return nil }}
+	var childOut io.Writer = os.Stderr
 	if !s.external() {
 		logOut, path, err := openLog(s.LogFile)
 		if err != nil {
 			return err
 		}
 		defer func() { _ = logOut.Close() }()
+		childOut = logOut
 		fmt.Fprintf(out, "starting the platform (builds every binary; its log: %s)\n", path)
 		if r, err = startRig(ctx, s, logOut); err != nil {
 			return fmt.Errorf("%w (see %s)", err, path)
 		}
 	}
 	defer func() { _ = r.stop(context.WithoutCancel(ctx)) }()
+	proxy, err := startMinimalProxy(ctx, r.inventory, childOut)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = proxy.end() }()
 	rep := report{Command: commandLine(args), When: time.Now(), Machine: thisMachine(), Concurrency: s.Concurrency,
 		Warmup: s.Warmup, Duration: s.Duration, Started: !s.external()}
 	l := newLoader(s.Concurrency, s.Warmup, s.Duration, s.Timeout)
@@ -37,6 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	targets := []measured{
 		{&rep.Direct, target{"inventory direct", r.inventory + "/products"}},
+		{&rep.Minimal, target{"minimal proxy (net/http, no middleware)", proxy.url + minimalProxyPath}},
 		{&rep.On, target{"gateway ON", r.gatewayOn + "/api/v1/products"}},
 		{&rep.Off, target{"gateway OFF", r.gatewayOff + "/api/v1/products"}},
 	}
