@@ -49,7 +49,7 @@ func serve(l *Limiter, rules []Rule, speculate bool, h echo.HandlerFunc) *echo.E
 
 func get(e *echo.Echo) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	e.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil))
 	return rec
 }
 
