@@ -28,8 +28,8 @@ type LagReport struct {
 	// It is 0 when caught up even if Head is past Checkpoint, because
 	// events the filter drops never move the checkpoint.
 	Events int
-	// Oldest is when the first of those events was recorded (zero when
-	// there are none): now minus Oldest is how stale the model is.
+	// Oldest is the earliest time one of those events was recorded (zero
+	// when there are none): now minus Oldest is how stale the model is.
 	Oldest time.Time
 }
 
@@ -44,15 +44,30 @@ func (r *Runner) Lag(ctx context.Context) (LagReport, error) {
 	if err != nil {
 		return LagReport{}, fmt.Errorf("lag of %s: %w", r.proj.Name, err)
 	}
+	rep := LagReport{Checkpoint: cp, Head: head}
+	if c, ok := r.store.(lagCounter); ok {
+		rep.Events, rep.Oldest, err = c.CountAll(ctx, cp, r.proj.Filter, MaxLagCount)
+		if err != nil {
+			return LagReport{}, fmt.Errorf("lag of %s: %w", r.proj.Name, err)
+		}
+		return rep, nil
+	}
 	pending, err := r.store.ReadAll(ctx, cp, r.proj.Filter, MaxLagCount)
 	if err != nil {
 		return LagReport{}, fmt.Errorf("lag of %s: %w", r.proj.Name, err)
 	}
-	rep := LagReport{Checkpoint: cp, Head: head, Events: len(pending)}
+	rep.Events = len(pending)
 	if len(pending) > 0 {
 		rep.Oldest = pending[0].RecordedAt
 	}
 	return rep, nil
+}
+
+// lagCounter is a store that counts the events after a position without
+// reading them (the PostgreSQL store): a projection far behind then costs
+// one count to measure, not a read of thousands of events.
+type lagCounter interface {
+	CountAll(ctx context.Context, from es.Position, f es.Filter, limit int) (int, time.Time, error)
 }
 
 // WaitFor blocks until the model readers see reflects every event up to pos

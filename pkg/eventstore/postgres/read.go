@@ -73,6 +73,29 @@ func (s *Store) ReadAll(ctx context.Context, from es.Position, f es.Filter, limi
 	return toEvents(rows)
 }
 
+// CountAll counts, up to limit, the events ReadAll(from, f, limit) would
+// return, without reading them, and gives the earliest time one of them
+// was recorded (zero when there are none). Projections measure their lag
+// with it.
+func (s *Store) CountAll(ctx context.Context, from es.Position, f es.Filter, limit int) (int, time.Time, error) {
+	txid, position := fromPosition(from)
+	row, err := s.q.CountAll(ctx, db.CountAllParams{
+		AfterTxid:     txid,
+		AfterPosition: position,
+		Categories:    nonNil(f.Categories),
+		Types:         nonNil(f.Types),
+		MaxCount:      clampLimit(limit),
+	})
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("count all after %s: %w", from, err)
+	}
+	var oldest time.Time
+	if row.Oldest.Valid {
+		oldest = row.Oldest.Time
+	}
+	return int(row.Events), oldest, nil
+}
+
 // Head implements es.Store.
 func (s *Store) Head(ctx context.Context) (es.Position, error) {
 	row, err := s.q.Head(ctx)

@@ -62,3 +62,56 @@ func TestReadStreamOneStatement(t *testing.T) {
 		}
 	}
 }
+
+// CountAll counts what ReadAll would return, filter and limit included,
+// and gives the earliest recorded time among those events.
+func TestCountAll(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "countall-1", es.NoStream, benchEvent(), benchEvent(), benchEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "countnoise-1", es.NoStream, benchEvent()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mine := es.Filter{Categories: []string{"countall"}}
+	all, err := s.ReadAll(ctx, es.Start, mine, 100)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("ReadAll: %d events, %v", len(all), err)
+	}
+	for _, tc := range []struct {
+		name  string
+		from  es.Position
+		f     es.Filter
+		limit int
+		want  int
+		first int // index in all of the oldest counted event; -1 for none
+	}{
+		{"all of a category", es.Start, mine, 100, 3, 0},
+		{"capped", es.Start, mine, 2, 2, 0},
+		{"after the first", all[0].Position, mine, 100, 2, 1},
+		{"after the last", all[2].Position, mine, 100, 0, -1},
+		{"both categories", es.Start, es.Filter{Categories: []string{"countall", "countnoise"}}, 100, 4, 0},
+	} {
+		n, oldest, err := s.CountAll(ctx, tc.from, tc.f, tc.limit)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		got, gerr := s.ReadAll(ctx, tc.from, tc.f, tc.limit)
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		if n != tc.want || n != len(got) {
+			t.Errorf("%s: counted %d, want %d (ReadAll returns %d)", tc.name, n, tc.want, len(got))
+		}
+		switch {
+		case tc.first < 0 && !oldest.IsZero():
+			t.Errorf("%s: oldest %v, want zero", tc.name, oldest)
+		case tc.first >= 0 && !oldest.Equal(all[tc.first].RecordedAt):
+			t.Errorf("%s: oldest %v, want %v", tc.name, oldest, all[tc.first].RecordedAt)
+		}
+	}
+}

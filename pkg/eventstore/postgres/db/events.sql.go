@@ -180,6 +180,49 @@ func (q *Queries) AppendMany(ctx context.Context, arg AppendManyParams) ([]Appen
 	return items, nil
 }
 
+const countAll = `-- name: CountAll :one
+SELECT count(*)::int AS events, min(hits.recorded_at)::timestamptz AS oldest
+FROM (
+    SELECT recorded_at
+    FROM events
+    WHERE (txid, position) > ($1::bigint, $2::bigint)
+      AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+      AND (cardinality($3::text[]) = 0 OR category = ANY($3::text[]))
+      AND (cardinality($4::text[]) = 0 OR type = ANY($4::text[]))
+    ORDER BY txid, position
+    LIMIT $5
+) hits
+`
+
+type CountAllParams struct {
+	AfterTxid     int64
+	AfterPosition int64
+	Categories    []string
+	Types         []string
+	MaxCount      int32
+}
+
+type CountAllRow struct {
+	Events int32
+	Oldest pgtype.Timestamptz
+}
+
+// CountAll counts, up to max_count, the events ReadAll would return from the
+// same position, without reading them, and gives the earliest time one of
+// them was recorded (NULL when there are none): a projection's lag.
+func (q *Queries) CountAll(ctx context.Context, arg CountAllParams) (CountAllRow, error) {
+	row := q.db.QueryRow(ctx, countAll,
+		arg.AfterTxid,
+		arg.AfterPosition,
+		arg.Categories,
+		arg.Types,
+		arg.MaxCount,
+	)
+	var i CountAllRow
+	err := row.Scan(&i.Events, &i.Oldest)
+	return i, err
+}
+
 const head = `-- name: Head :one
 SELECT txid, position
 FROM events

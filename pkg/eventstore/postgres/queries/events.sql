@@ -124,6 +124,22 @@ WHERE (txid, position) > (sqlc.arg(after_txid)::bigint, sqlc.arg(after_position)
 ORDER BY txid, position
 LIMIT sqlc.arg(max_count);
 
+-- CountAll counts, up to max_count, the events ReadAll would return from the
+-- same position, without reading them, and gives the earliest time one of
+-- them was recorded (NULL when there are none): a projection's lag.
+-- name: CountAll :one
+SELECT count(*)::int AS events, min(hits.recorded_at)::timestamptz AS oldest
+FROM (
+    SELECT recorded_at
+    FROM events
+    WHERE (txid, position) > (sqlc.arg(after_txid)::bigint, sqlc.arg(after_position)::bigint)
+      AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+      AND (cardinality(sqlc.arg(categories)::text[]) = 0 OR category = ANY(sqlc.arg(categories)::text[]))
+      AND (cardinality(sqlc.arg(types)::text[]) = 0 OR type = ANY(sqlc.arg(types)::text[]))
+    ORDER BY txid, position
+    LIMIT sqlc.arg(max_count)
+) hits;
+
 -- ReadVisible is ReadAll for subscriptions. It also returns the line it read
 -- below (column line) and at least one row: when nothing matched, one row
 -- whose event columns are NULL. A reader that got fewer events than it asked
