@@ -41,6 +41,7 @@ type Config struct {
 	PriceSettle    time.Duration
 	PaymentTimeout time.Duration
 	ReserveTimeout time.Duration
+	Saga           bool
 	LogLevel       string
 	LogFormat      string
 }
@@ -57,6 +58,7 @@ func loadConfig(args []string, getenv func(string) string, out io.Writer) (Confi
 	l.String(&cfg.BodyLimit, "body-limit", "64K", "largest request body accepted (413 above)")
 	l.Duration(&cfg.PriceSettle, "price-settle", time.Second, "how long placing waits for the price catalog to catch up before calling a SKU unknown")
 	l.Duration(&cfg.ReserveTimeout, "saga-reservation-timeout", 30*time.Second, "how long the fulfilment saga waits for every line to be reserved before cancelling the order (out_of_stock)")
+	l.Bool(&cfg.Saga, "saga", true, "run the order-fulfilment saga in this process; false serves the API and read models only (replicas scaled beside one saga runner)")
 	l.Duration(&cfg.PaymentTimeout, "saga-payment-timeout", 30*time.Second, "how long the fulfilment saga waits for a payment's capture before cancelling the order (payment_timeout)")
 	l.String(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	l.String(&cfg.LogFormat, "log-format", "json", "json or text")

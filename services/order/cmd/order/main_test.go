@@ -7,13 +7,19 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ordo-platform/ordo/pkg/es"
+	"github.com/ordo-platform/ordo/pkg/money"
+	"github.com/ordo-platform/ordo/pkg/platform"
 	"github.com/ordo-platform/ordo/pkg/testenv"
+	"github.com/ordo-platform/ordo/services/order"
+	flow "github.com/ordo-platform/ordo/services/order/saga"
 )
 
 // TestRunServesAndShutsDown starts the real binary's run on a free port,
@@ -116,5 +122,81 @@ func waitStatus(t *testing.T, url string, want int) {
 			t.Fatalf("GET %s: %v, status %v; want %d", url, err, res, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSagaOffLeavesOrdersToARunner places an order straight into the store
+// while the service runs with --saga=false: no saga starts for it. Then the
+// service runs again with the saga on (the default), and the order's saga
+// starts from the checkpoint: nothing placed meanwhile is lost.
+func TestSagaOffLeavesOrdersToARunner(t *testing.T) {
+	dbURL := testenv.Database(t)
+	_, prefix := testenv.Redis(t)
+	env := map[string]string{"ORDO_ORDER_DATABASE_URL": dbURL, "ORDO_ORDER_REDIS_PREFIX": prefix}
+	if u := testenvRedisURL(); u != "" {
+		env["ORDO_ORDER_REDIS_URL"] = u
+	}
+	ctx := t.Context()
+	store, closeStore, err := platform.OpenStore(ctx, dbURL, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeStore()
+
+	stop := startRun(t, []string{"--http-addr", "127.0.0.1:0", "--saga=false"}, env)
+	reg := es.NewRegistry()
+	order.Register(reg)
+	id := es.NewUUID().String()
+	if _, err := es.NewRepository(store, reg, order.Aggregate, 3).Execute(ctx, id, func(o order.Order) ([]any, error) {
+		return o.Place("alice", []order.Item{{SKU: "SKU-1", Quantity: 1}}, order.Prices{"SKU-1": money.Euros(1290)})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stream := flow.Category + "-" + id
+	time.Sleep(1500 * time.Millisecond) // a running saga starts within milliseconds
+	if _, err := store.ReadStream(ctx, stream, es.Forwards, 0, 1); !errors.Is(err, es.ErrStreamNotFound) {
+		t.Fatalf("with --saga=false, %s: err %v, want no stream", stream, err)
+	}
+	stop()
+
+	stop = startRun(t, []string{"--http-addr", "127.0.0.1:0"}, env)
+	defer stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		evs, err := store.ReadStream(ctx, stream, es.Forwards, 0, 1)
+		if err == nil && len(evs) == 1 && evs[0].Type == flow.TypeStarted {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("with the saga on, %s never started: %v %v", stream, evs, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// startRun runs the service with args and env until the returned func,
+// which cancels it and waits for it to return cleanly.
+func startRun(t *testing.T, args []string, env map[string]string) func() {
+	t.Helper()
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, args, func(k string) string { return env[k] }, pw)
+		pw.Close()
+	}()
+	addr := waitListening(t, pr)
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	waitStatus(t, "http://"+addr+"/readyz", http.StatusOK)
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("run did not return after cancel")
+		}
 	}
 }

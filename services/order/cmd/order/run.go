@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}()
 
 	svc := app.New(store, reg, readmodel.NewCatalog(rdb, cfg.RedisPrefix, store, prices, cfg.PriceSettle))
-	sagaRunner, sagaCheck, stopSaga := startSaga(store, rdb, svc, lot, cfg, log)
+	sagaRunner, sagaChecks, stopSaga := startSaga(store, rdb, svc, lot, cfg, log)
 	defer stopSaga()
 
 	e := httpapi.New(httpapi.Config{
@@ -104,7 +104,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		IdentitySecret: []byte(cfg.IdentitySecret),
 		BodyLimit:      cfg.BodyLimit,
 		Log:            log,
-		Checks:         append(checks(store, rdb, supervisors), sagaCheck),
+		Checks:         append(checks(store, rdb, supervisors), sagaChecks...),
 		Saga:           sagaRunner,
 	})
 	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
