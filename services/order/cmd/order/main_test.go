@@ -25,37 +25,12 @@ import (
 // TestRunServesAndShutsDown starts the real binary's run on a free port,
 // checks it is healthy and ready, and that cancelling it shuts it down.
 func TestRunServesAndShutsDown(t *testing.T) {
-	dbURL := testenv.Database(t)
-	_, prefix := testenv.Redis(t)
-	env := map[string]string{
-		"ORDO_ORDER_DATABASE_URL": dbURL,
-		"ORDO_ORDER_REDIS_PREFIX": prefix,
-	}
-	if u := testenvRedisURL(); u != "" {
-		env["ORDO_ORDER_REDIS_URL"] = u
-	}
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--http-addr", "127.0.0.1:0", "--log-level", "debug"}, func(k string) string { return env[k] }, pw)
-		pw.Close()
-	}()
-	addr := waitListening(t, pr)
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-
+	env, _ := runEnv(t)
+	addr, stop := startRun(t, []string{"--http-addr", "127.0.0.1:0", "--log-level", "debug"}, env)
 	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml"} {
 		waitStatus(t, "http://"+addr+path, http.StatusOK)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after cancel")
-	}
+	stop()
 }
 
 func TestRunHelpAndBadConfig(t *testing.T) {
@@ -75,8 +50,19 @@ func TestRunHelpAndBadConfig(t *testing.T) {
 	}
 }
 
-// testenvRedisURL passes the Redis testenv uses on to the binary.
-func testenvRedisURL() string { return os.Getenv("ORDO_REDIS_URL") }
+// runEnv is the environment of a run against a database and a Redis key
+// space of the test's own (the Redis testenv uses); it returns the
+// database's URL too.
+func runEnv(t *testing.T) (map[string]string, string) {
+	t.Helper()
+	dbURL := testenv.Database(t)
+	_, prefix := testenv.Redis(t)
+	env := map[string]string{"ORDO_ORDER_DATABASE_URL": dbURL, "ORDO_ORDER_REDIS_PREFIX": prefix}
+	if u := os.Getenv("ORDO_REDIS_URL"); u != "" {
+		env["ORDO_ORDER_REDIS_URL"] = u
+	}
+	return env, dbURL
+}
 
 // waitListening reads run's JSON log until the "listening" line.
 func waitListening(t *testing.T, r io.Reader) string {
@@ -130,12 +116,7 @@ func waitStatus(t *testing.T, url string, want int) {
 // service runs again with the saga on (the default), and the order's saga
 // starts from the checkpoint: nothing placed meanwhile is lost.
 func TestSagaOffLeavesOrdersToARunner(t *testing.T) {
-	dbURL := testenv.Database(t)
-	_, prefix := testenv.Redis(t)
-	env := map[string]string{"ORDO_ORDER_DATABASE_URL": dbURL, "ORDO_ORDER_REDIS_PREFIX": prefix}
-	if u := testenvRedisURL(); u != "" {
-		env["ORDO_ORDER_REDIS_URL"] = u
-	}
+	env, dbURL := runEnv(t)
 	ctx := t.Context()
 	store, closeStore, err := platform.OpenStore(ctx, dbURL, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -143,7 +124,7 @@ func TestSagaOffLeavesOrdersToARunner(t *testing.T) {
 	}
 	defer closeStore()
 
-	stop := startRun(t, []string{"--http-addr", "127.0.0.1:0", "--saga=false"}, env)
+	_, stop := startRun(t, []string{"--http-addr", "127.0.0.1:0", "--saga=false"}, env)
 	reg := es.NewRegistry()
 	order.Register(reg)
 	id := es.NewUUID().String()
@@ -159,7 +140,7 @@ func TestSagaOffLeavesOrdersToARunner(t *testing.T) {
 	}
 	stop()
 
-	stop = startRun(t, []string{"--http-addr", "127.0.0.1:0"}, env)
+	_, stop = startRun(t, []string{"--http-addr", "127.0.0.1:0"}, env)
 	defer stop()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -175,8 +156,9 @@ func TestSagaOffLeavesOrdersToARunner(t *testing.T) {
 }
 
 // startRun runs the service with args and env until the returned func,
-// which cancels it and waits for it to return cleanly.
-func startRun(t *testing.T, args []string, env map[string]string) func() {
+// which cancels it and waits for it to return cleanly; it returns once
+// the service is ready, with the address it listens on.
+func startRun(t *testing.T, args []string, env map[string]string) (string, func()) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -188,7 +170,7 @@ func startRun(t *testing.T, args []string, env map[string]string) func() {
 	addr := waitListening(t, pr)
 	go func() { _, _ = io.Copy(io.Discard, pr) }()
 	waitStatus(t, "http://"+addr+"/readyz", http.StatusOK)
-	return func() {
+	return addr, func() {
 		cancel()
 		select {
 		case err := <-done:
