@@ -286,18 +286,9 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 			b.Fatal(err)
 		}
 	}
-	// One writer per SKU at a time, as the inventory service serializes them
-	// (its app's per-SKU lock): otherwise many workers on a few SKUs spend
-	// their time on optimistic-concurrency retries.
-	skuLocks := make(map[string]*sync.Mutex, len(skus))
-	for _, sku := range skus {
-		skuLocks[sku] = &sync.Mutex{}
-	}
+	lockedStock := perSKU(stock, skus)
 	execStock := func(sku string, decide func(inventory.Stock) ([]any, error)) error {
-		skuLocks[sku].Lock()
-		defer skuLocks[sku].Unlock()
-		_, err := stock.Execute(ctx, sku, decide)
-		return err
+		return lockedStock(ctx, sku, decide)
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	ds, wall := timedWrites(b, "same writes without the saga", n, workers, func(i int) error {
@@ -327,6 +318,22 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 	})
 	return newRow("no saga, the same writes: order, stock, payment + provider charge → PostgreSQL store", ds, wall,
 		"the unorchestrated rate: no saga stream, no hand-offs, no gateway")
+}
+
+// perSKU runs stock commands one writer per SKU at a time, as the
+// inventory service serializes them (its app's per-SKU lock): otherwise many
+// workers on a few SKUs spend their time on optimistic-concurrency retries.
+func perSKU(stock *es.Repository[inventory.Stock], skus []string) func(context.Context, string, func(inventory.Stock) ([]any, error)) error {
+	locks := make(map[string]*sync.Mutex, len(skus))
+	for _, sku := range skus {
+		locks[sku] = &sync.Mutex{}
+	}
+	return func(ctx context.Context, sku string, decide func(inventory.Stock) ([]any, error)) error {
+		locks[sku].Lock()
+		defer locks[sku].Unlock()
+		_, err := stock.Execute(ctx, sku, decide)
+		return err
+	}
 }
 
 // timedWrites runs write for orders 0..n-1 on workers goroutines and
@@ -572,16 +579,7 @@ func platformWritesPhase(b *testing.B, binDir string, n, workers int) (benchRow,
 	orders := es.NewRepository(p.store, reg, order.Aggregate, 3)
 	stock := es.NewRepository(p.store, reg, inventory.StockAggregate, 10).WithCache(4096)
 	payments := es.NewRepository(p.store, reg, payment.Aggregate, 3)
-	skuLocks := make(map[string]*sync.Mutex, len(skus))
-	for _, sku := range skus {
-		skuLocks[sku] = &sync.Mutex{}
-	}
-	execStock := func(ctx context.Context, sku string, decide func(inventory.Stock) ([]any, error)) error {
-		skuLocks[sku].Lock()
-		defer skuLocks[sku].Unlock()
-		_, err := stock.Execute(ctx, sku, decide)
-		return err
-	}
+	execStock := perSKU(stock, skus)
 	client := &http.Client{Timeout: 10 * time.Second}
 	var commits sync.WaitGroup
 	var mu sync.Mutex
