@@ -74,18 +74,41 @@ type lagCounter interface {
 // (a position a write returned), or ctx ends; then it returns an error that
 // is both ErrNotCaughtUp and ctx's error. Give ctx a short deadline: it is
 // how long a read is willing to wait for its own write.
+//
+// Waiting costs little however many wait at once and however fast events
+// arrive. A caller asks Redis and the store when it starts, and then on
+// its own clock: after PollInterval, then at doubling gaps up to
+// maxWaitPoll. In between it wakes on every checkpoint this process sees
+// move but looks only in memory; when that checkpoint has reached pos it
+// asks Redis once to confirm (the model readers see is the truth: a key
+// space that was replaced or lost does not count). A full look reads the
+// checkpoint from Redis and, when that is below pos, the store's head and
+// the projection's next event, since a position the filter drops never
+// moves the checkpoint. Before, every waiter did all of that on every event
+// applied: under load the waiters' reads grew with the lag they waited
+// out and starved the projection they were waiting for.
 func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
-	tick := time.NewTicker(r.opts.PollInterval)
-	defer tick.Stop()
+	gap := r.opts.PollInterval
+	poll := time.NewTimer(gap)
+	defer poll.Stop()
+	var cp es.Position
+	var err error
+	full := true
 	for {
 		wake := r.wake()
-		cp, err := r.liveCheckpoint(ctx)
-		if err == nil {
-			var ok bool
-			if ok, err = r.reached(ctx, cp, pos); ok {
-				return nil
+		if full || pos.Compare(r.Checkpoint()) <= 0 {
+			cp, err = r.liveCheckpoint(ctx)
+			if err == nil {
+				var ok bool
+				if ok = pos.Compare(cp) <= 0; !ok && full {
+					ok, err = r.reached(ctx, cp, pos)
+				}
+				if ok {
+					return nil
+				}
 			}
 		}
+		full = false
 		select {
 		case <-ctx.Done():
 			if err != nil {
@@ -93,10 +116,17 @@ func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
 			}
 			return fmt.Errorf("%w: at %s, want %s: %w", ErrNotCaughtUp, cp, pos, ctx.Err())
 		case <-wake:
-		case <-tick.C:
+		case <-poll.C:
+			full = true
+			gap = min(2*gap, max(maxWaitPoll, r.opts.PollInterval))
+			poll.Reset(gap)
 		}
 	}
 }
+
+// maxWaitPoll is the longest gap between a waiter's own looks at Redis and
+// the store.
+const maxWaitPoll = 160 * time.Millisecond
 
 // reached reports whether a model at checkpoint cp reflects everything up to
 // pos. The checkpoint only moves on events the filter matches, so it may

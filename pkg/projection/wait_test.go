@@ -3,6 +3,7 @@ package projection
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,5 +87,71 @@ func TestLag(t *testing.T) {
 	visible(t, s, add(t, s, "item-2", 1))
 	if lag, err = r.Lag(ctx); err != nil || lag.Events != 1 {
 		t.Fatalf("Lag after one more event = %+v, %v; want 1 event", lag, err)
+	}
+}
+
+// headCounter counts the store's Head calls made through it: WaitFor's
+// full looks (the subscription reads the store underneath).
+type headCounter struct {
+	es.Store
+	heads atomic.Int64
+}
+
+func (c *headCounter) Head(ctx context.Context) (es.Position, error) {
+	c.heads.Add(1)
+	return c.Store.Head(ctx)
+}
+
+// TestWaitForCostsLittle: many callers wait while the projection applies
+// events one by one. Each waiter looks at the store on its own backing-off
+// clock, not on every event applied, so their looks do not grow with the
+// events (before, every waiter looked on every event: waiters × events).
+func TestWaitForCostsLittle(t *testing.T) {
+	s := newStore(t)
+	counted := &headCounter{Store: s}
+	r, _ := newRunner(t, counted, Options{})
+	stop := start(t, r)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	head := add(t, s, "item-0", 0)
+	catchUp(t, r, head)
+
+	// A position some transactions ahead: reached after at most that many
+	// appends (other tests' transactions only bring it closer).
+	const ahead = 100
+	target := es.Position{Commit: head.Commit + ahead}
+	const waiters = 50
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	before := counted.heads.Load()
+	begin := time.Now()
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() { errs <- r.WaitFor(ctx, target) }()
+	}
+	events := 0
+	for r.Checkpoint().Less(target) && ctx.Err() == nil {
+		add(t, s, "item-1", events)
+		events++
+		time.Sleep(time.Millisecond)
+	}
+	for range waiters {
+		if err := <-errs; err != nil {
+			t.Fatalf("WaitFor(%s): %v", target, err)
+		}
+	}
+	elapsed := time.Since(begin)
+	looks := counted.heads.Load() - before
+	// Per waiter: the first look, the backing-off looks (2, 4 … 128 ms, then
+	// every maxWaitPoll) and some slack.
+	bound := int64(waiters) * (10 + int64(elapsed/maxWaitPoll))
+	t.Logf("%d waiters, %d events in %v: %d looks at the store's head (bound %d; looking on every event would be about %d)",
+		waiters, events, elapsed.Round(time.Millisecond), looks, bound, waiters*events)
+	if looks > bound {
+		t.Fatalf("%d waiters made %d looks at the head while %d events were applied in %v, want at most %d",
+			waiters, looks, events, elapsed, bound)
 	}
 }
