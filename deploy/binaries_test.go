@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,14 +61,14 @@ var (
 // reads each one's --help.
 func binarySettings(t *testing.T) map[string]settings {
 	t.Helper()
-	buildOnce.Do(func() { built, buildErr = buildAll() })
+	buildOnce.Do(func() { built, buildErr = buildAll(t.Context()) })
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return built
 }
 
-func buildAll() (map[string]settings, error) {
+func buildAll(ctx context.Context) (map[string]settings, error) {
 	dir, err := os.MkdirTemp("", "ordo-deploy-test-")
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func buildAll() (map[string]settings, error) {
 	for _, b := range binaries {
 		args = append(args, "./"+b.Package)
 	}
-	cmd := exec.Command("go", args...)
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = repoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -85,7 +86,7 @@ func buildAll() (map[string]settings, error) {
 	all := make(map[string]settings, len(binaries))
 	for _, b := range binaries {
 		exe := filepath.Join(dir, filepath.Base(b.Package))
-		out, _ := exec.Command(exe, "--help").CombinedOutput() // exits 0 or 1 on --help
+		out, _ := exec.CommandContext(ctx, exe, "--help").CombinedOutput() // exits 0 or 1 on --help
 		s, err := parseHelp(out, b.Prefix)
 		if err != nil {
 			return nil, fmt.Errorf("%s --help: %w\n%s", b.Service, err, out)

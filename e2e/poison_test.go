@@ -74,7 +74,6 @@ func poisonRun(t *testing.T, bins *toxicBins, seed uint64) {
 	// The poisons, in an order the seed shuffles, at moments it picks.
 	type poison struct {
 		orderIdx int // -1: an undecodable request
-		id       string
 	}
 	plan := make([]poison, 0, nPoisoned+nUnreadable)
 	for i := range nPoisoned {

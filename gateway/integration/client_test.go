@@ -42,14 +42,6 @@ func (r resp) into(t *testing.T, v any) {
 	}
 }
 
-func (r resp) problemType() string {
-	var p struct {
-		Type string `json:"type"`
-	}
-	_ = json.Unmarshal(r.body, &p)
-	return p.Type
-}
-
 // do runs r and fails the test on a transport or contract error.
 func (a *api) do(t *testing.T, r req) resp {
 	t.Helper()

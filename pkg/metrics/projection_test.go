@@ -157,7 +157,7 @@ func TestProjectionsReportAndHandler(t *testing.T) {
 
 	defer metrics.WatchProjection(lagger{name: "feed", rep: projection.LagReport{Events: 2, Oldest: hourAgo}})()
 	rec := httptest.NewRecorder()
-	metrics.ProjectionsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/admin/projections", nil))
+	metrics.ProjectionsHandler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/admin/projections", nil))
 	var got map[string]map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Header().Get("Content-Type") != "application/json" {
 		t.Fatalf("handler: %v %q: %s", err, rec.Header().Get("Content-Type"), rec.Body)

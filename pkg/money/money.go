@@ -98,12 +98,12 @@ func (m Money) Mul(n int64) (Money, error) {
 // digits (true of EUR).
 func (m Money) String() string {
 	sign, a := "", m.Amount
+	var u uint64
 	if a < 0 {
 		sign = "-"
-	}
-	u := uint64(a)
-	if a < 0 {
-		u = uint64(-(a + 1)) + 1 // -MinInt64 overflows int64
+		u = uint64(-(a + 1)) + 1 //nolint:gosec // a < 0, so -(a+1) lies in [0, MaxInt64]; -a itself would overflow at MinInt64
+	} else {
+		u = uint64(a)
 	}
 	return fmt.Sprintf("%s%d.%02d %s", sign, u/100, u%100, m.Currency)
 }

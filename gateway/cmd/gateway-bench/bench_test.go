@@ -214,7 +214,8 @@ func TestMinimalProxyProcess(t *testing.T) {
 	if !p.cmd.ProcessState.Success() {
 		t.Errorf("the proxy did not exit cleanly on SIGTERM: %v", p.cmd.ProcessState)
 	}
-	if _, err := http.Get(p.url + minimalProxyPath); err == nil { //nolint:noctx // a test
+	if res, err := http.Get(p.url + minimalProxyPath); err == nil { //nolint:noctx // a test
+		_ = res.Body.Close()
 		t.Error("the proxy still answers after end")
 	}
 }

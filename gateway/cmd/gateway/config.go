@@ -12,7 +12,7 @@ import (
 
 // Development defaults. Production mode refuses to start with any of them.
 const (
-	devIdentitySecret = "ordo-dev-identity-secret"
+	devIdentitySecret = "ordo-dev-identity-secret" //nolint:gosec // G101: the public development default, which check refuses in production
 	devJWTKey         = "ordo-dev-jwt-key-change-me-in-production"
 	minSecretLen      = 32
 )

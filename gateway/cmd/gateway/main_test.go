@@ -44,7 +44,11 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
-		res, err := http.Get("http://" + addr.String() + p)
+		hr, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+addr.String()+p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.DefaultClient.Do(hr)
 		if err != nil {
 			t.Fatal(err)
 		}

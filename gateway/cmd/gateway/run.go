@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"time"
 
@@ -105,6 +106,10 @@ func httpConfig(s settings, log *slog.Logger, users *auth.Users, rdb *redis.Clie
 
 func backends(s settings) (httpapi.Backends, error) {
 	var be httpapi.Backends
+	failures := max(s.BreakerFailures, 1)
+	if int64(failures) > math.MaxUint32 {
+		return be, fmt.Errorf("breaker-failures %d is too large", s.BreakerFailures)
+	}
 	for _, b := range []struct {
 		dst       **upstream.Client
 		name, url string
@@ -115,7 +120,7 @@ func backends(s settings) (httpapi.Backends, error) {
 	} {
 		c, err := upstream.New(upstream.Options{Name: b.name, BaseURL: b.url, Secret: []byte(s.IdentitySecret),
 			Timeout: s.ReadTimeout, Retries: s.Retries,
-			Breaker: upstream.BreakerOptions{Failures: uint32(max(s.BreakerFailures, 1)), OpenFor: s.BreakerOpenFor,
+			Breaker: upstream.BreakerOptions{Failures: uint32(failures), OpenFor: s.BreakerOpenFor,
 				Disabled: !s.Breakers}})
 		if err != nil {
 			return be, err

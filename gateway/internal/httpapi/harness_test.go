@@ -135,7 +135,7 @@ func (g *gw) do(t *testing.T, r req) resp {
 		body, _ = json.Marshal(b)
 	}
 	build := func() *http.Request {
-		hr, err := http.NewRequest(r.method, g.srv.URL+r.path, bytes.NewReader(body))
+		hr, err := http.NewRequestWithContext(t.Context(), r.method, g.srv.URL+r.path, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

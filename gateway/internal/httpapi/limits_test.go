@@ -113,7 +113,7 @@ func hammer(t *testing.T, gs []*gw, tok string, n int, d time.Duration) int {
 				if (n > 0 && sent.Add(1) > int64(n)) || (d > 0 && time.Now().After(deadline)) {
 					return
 				}
-				hr, _ := http.NewRequest("GET", gs[i%len(gs)].srv.URL+"/api/v1/products/SKU-1", nil)
+				hr, _ := http.NewRequestWithContext(t.Context(), "GET", gs[i%len(gs)].srv.URL+"/api/v1/products/SKU-1", nil)
 				hr.Header.Set("Authorization", "Bearer "+tok)
 				// The catalog has no user limit, so hit an authenticated route.
 				hr.URL.Path = "/api/v1/orders"
@@ -144,7 +144,7 @@ func TestBodyHeaderLimitsAndTimeline(t *testing.T) {
 	big := `{"lines":[{"sku":"` + strings.Repeat("A", 5000) + `","quantity":1}]}`
 	wantStatus(t, g.do(t, req{method: "POST", path: "/api/v1/orders", token: alice, body: big,
 		header: map[string]string{"Idempotency-Key": "big"}}), http.StatusRequestEntityTooLarge)
-	hr, _ := http.NewRequest("GET", g.srv.URL+"/api/v1/products", nil)
+	hr, _ := http.NewRequestWithContext(t.Context(), "GET", g.srv.URL+"/api/v1/products", nil)
 	hr.Header.Set("X-Filler", strings.Repeat("x", 9000))
 	res, err := http.DefaultClient.Do(hr)
 	if err != nil {

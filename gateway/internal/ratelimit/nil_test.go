@@ -20,7 +20,7 @@ func TestNilLimiterAdmitsEverything(t *testing.T) {
 			time.Second, slog.Default()))
 	for range 5 {
 		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+		e.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil))
 		if rec.Code != http.StatusOK || rec.Header().Get("RateLimit") != "" {
 			t.Fatalf("answer %d with RateLimit %q", rec.Code, rec.Header().Get("RateLimit"))
 		}

@@ -15,7 +15,7 @@ func serve(t *testing.T, path string) *httptest.ResponseRecorder {
 	e := echo.New()
 	Register(e)
 	rec := httptest.NewRecorder()
-	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	e.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
 	return rec
 }
 

@@ -57,7 +57,7 @@ const (
 	// TypeDeadlineSet: a step must have an outcome by At.
 	TypeDeadlineSet = "fulfilment.deadline_set"
 	// TypeDeadlinePassed: a step's deadline passed.
-	TypeDeadlinePassed = "fulfilment.deadline_passed"
+	TypeDeadlinePassed = "fulfilment.deadline_passed" //nolint:gosec // G101: an event type name; "Passed" is about a deadline, not a password
 	// TypeCompleted: the order is final (confirmed or cancelled); the saga is done.
 	TypeCompleted = "fulfilment.completed"
 )

@@ -26,7 +26,7 @@ func execute[S any](ctx context.Context, repo *es.Repository[S], retries int, id
 		select {
 		case <-ctx.Done():
 			return out, ctx.Err()
-		case <-time.After(rand.N(pause) + time.Millisecond/2):
+		case <-time.After(rand.N(pause) + time.Millisecond/2): //nolint:gosec // G404: retry jitter only spreads out competing replicas, nothing depends on it being unpredictable
 		}
 	}
 }

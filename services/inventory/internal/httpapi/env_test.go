@@ -185,7 +185,7 @@ func request(t *testing.T, who caller, method, path, body string) *http.Request 
 	if body != "" {
 		rd = bytes.NewBufferString(body)
 	}
-	req := httptest.NewRequest(method, path, rd)
+	req := httptest.NewRequestWithContext(t.Context(), method, path, rd)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -72,7 +72,13 @@ func TestCatalogFollowsEveryEventAndRebuilds(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- runner.Run(runCtx) }()
-	defer func() { cancel(); <-done; runner.Close() }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("projection: %v", err)
+		}
+		runner.Close()
+	}()
 	waitCtx, stop := context.WithTimeout(ctx, 5*time.Second)
 	defer stop()
 	if err := runner.WaitFor(waitCtx, last); err != nil {

@@ -180,7 +180,7 @@ func (en *env) doHeaders(method, path string, who web.Identity, body string, hea
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req := httptest.NewRequest(method, path, rd)
+	req := httptest.NewRequestWithContext(en.t.Context(), method, path, rd)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -57,7 +57,7 @@ func TestSagaRoutes(t *testing.T) {
 		{"/admin/saga/stats", &alice, 403, ""},
 	}
 	for _, c := range cases {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+c.path, nil)
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+c.path, nil)
 		if c.who != nil {
 			req.Header.Set(web.HeaderIdentity, web.SignIdentity(secret, *c.who, time.Now()))
 		}

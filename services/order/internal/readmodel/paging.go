@@ -80,8 +80,9 @@ func (r *OrderReader) ListByCustomer(ctx context.Context, customer string, limit
 	if err != nil {
 		return Page{}, err
 	}
-	members, err := r.rdb.ZRevRangeByLex(ctx, sp.Key(customerPart, customer), &redis.ZRangeBy{
-		Min: "-", Max: maxLex, Count: int64(limit) + 1, // one more tells whether a next page exists
+	members, err := r.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{
+		Key: sp.Key(customerPart, customer), Start: maxLex, Stop: "-", ByLex: true, Rev: true, // Rev: Start is the max bound
+		Count: int64(limit) + 1, // one more tells whether a next page exists
 	}).Result()
 	if err != nil {
 		return Page{}, fmt.Errorf("list orders of %s: %w", customer, err)

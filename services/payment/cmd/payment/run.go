@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg, l, err := load(args, getenv, stdout)
 	if err != nil {
 		return err
+	}
+	if cfg.BreakerFailures < 1 || int64(cfg.BreakerFailures) > math.MaxUint32 {
+		return fmt.Errorf("breaker-failures is %d; it must be between 1 and %d", cfg.BreakerFailures, uint64(math.MaxUint32))
 	}
 	log, err := config.NewLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return fmt.Errorf("log-level %q: %w", cfg.LogLevel, err)
 	}
 	log := slog.New(tracing.LogHandler(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: lv})))
-	seed := uint64(cfg.Seed)
+	seed := uint64(cfg.Seed) //nolint:gosec // any int is a valid seed: a negative one maps one-to-one onto the upper half of uint64
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}

@@ -176,7 +176,9 @@ func TestCancelBeforeCaptureChargesNothing(t *testing.T) {
 
 func TestCancelAfterCaptureRefunds(t *testing.T) {
 	e := newEnv(t, 1, providersim.Faults{}, provider.Options{})
-	e.svc.Capture(ctx, "o1", money.Euros(100))
+	if _, err := e.svc.Capture(ctx, "o1", money.Euros(100)); err != nil {
+		t.Fatalf("capture: %v", err)
+	}
 	res, err := e.svc.Cancel(ctx, "o1")
 	if err != nil || res.Status != payment.StatusRefunded || !res.Cancelled {
 		t.Fatalf("cancel: %+v %v, want refunded", res, err)
@@ -207,7 +209,9 @@ func TestCaptureLandingAfterCancelIsRefunded(t *testing.T) {
 
 func TestFailedRefundIsRetriedByReconcile(t *testing.T) {
 	e := newEnv(t, 1, providersim.Faults{}, provider.Options{Attempts: 1, BreakerFailures: 100})
-	e.svc.Capture(ctx, "o1", money.Euros(100))
+	if _, err := e.svc.Capture(ctx, "o1", money.Euros(100)); err != nil {
+		t.Fatalf("capture: %v", err)
+	}
 	e.faults(t, providersim.Faults{LostResponseRate: 1})
 	if _, err := e.svc.Cancel(ctx, "o1"); !errors.Is(err, app.ErrProviderUnavailable) {
 		t.Fatalf("cancel with a lost refund answer: %v, want unavailable", err)
@@ -231,7 +235,9 @@ func (b backlog) NeedsAttention(context.Context) ([]string, error) { return b, n
 
 func TestReconcilerHealsTheBacklog(t *testing.T) {
 	e := newEnv(t, 1, providersim.Faults{LostResponseRate: 1}, provider.Options{Timeout: 100 * time.Millisecond, Attempts: 1})
-	e.svc.Capture(ctx, "o1", money.Euros(100))
+	if _, err := e.svc.Capture(ctx, "o1", money.Euros(100)); err != nil {
+		t.Fatalf("capture: %v", err)
+	}
 	e.faults(t, providersim.Faults{})
 	c, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -95,7 +95,7 @@ func New(baseURL string, opts Options) (*Client, error) {
 		return nil, fmt.Errorf("provider url %q: want http(s)://host[:port]", baseURL)
 	}
 	opts = opts.withDefaults()
-	c := &Client{base: strings.TrimRight(baseURL, "/"), opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, ^opts.Seed))}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, ^opts.Seed))} //nolint:gosec // G404: only jitters retry backoff, and a seeded generator keeps tests reproducible
 	c.cb = gobreaker.NewCircuitBreaker[*response](gobreaker.Settings{
 		Name:        "payment-provider",
 		Timeout:     opts.BreakerOpenFor,

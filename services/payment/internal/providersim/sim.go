@@ -82,7 +82,7 @@ func New(opts Options) (*Sim, error) {
 	return &Sim{
 		led:     newLedger(),
 		faults:  opts.Faults,
-		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		rng:     rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)), //nolint:gosec // G404: the simulator's fault dice must replay from a seed, not be unpredictable
 		maxHang: opts.MaxHang,
 		done:    make(chan struct{}),
 	}, nil

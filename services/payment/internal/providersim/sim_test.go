@@ -249,7 +249,8 @@ func TestLatencyChargesAfterTheClientGaveUp(t *testing.T) {
 	sim, url := start(t, Options{Faults: Faults{LatencyMS: 200}})
 	client := &http.Client{Timeout: 50 * time.Millisecond}
 	req, _ := http.NewRequestWithContext(context.Background(), "POST", url+"/v1/charges", strings.NewReader(chargeBody("o1", 100)))
-	if _, err := client.Do(req); err == nil {
+	if res, err := client.Do(req); err == nil {
+		_ = res.Body.Close()
 		t.Fatal("want a client timeout")
 	}
 	deadline := time.Now().Add(2 * time.Second)
