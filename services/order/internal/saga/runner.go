@@ -71,6 +71,7 @@ type Runner struct {
 	orders Orders
 	opts   Options
 	stats  *sagaMetrics
+	tally  tally // Stats
 
 	// locks serialize the decisions on one order in this process (the
 	// subscription's workers and the deadline timers); replicas are kept

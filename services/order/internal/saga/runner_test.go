@@ -3,6 +3,7 @@ package saga_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -290,4 +291,30 @@ func (w *world) committed(id string, n int) {
 		}
 		return got == n
 	})
+}
+
+// TestStatsTally: Stats counts what was appended since its last call on
+// top of what it had, and agrees with a fresh count over everything.
+func TestStatsTally(t *testing.T) {
+	w := newWorld(t, slow, "capture")
+	first := w.place(a2)
+	w.settle(first, order.StatusConfirmed, "")
+	st, err := w.runner.Stats(context.Background())
+	if err != nil || st.Started != 1 || st.Completed != 1 || st.Outcomes["confirmed"] != 1 {
+		t.Fatalf("stats after one order = %+v, %v", st, err)
+	}
+	second := w.place(b1)
+	w.settle(second, order.StatusConfirmed, "")
+	st, err = w.runner.Stats(context.Background())
+	if err != nil || st.Started != 2 || st.Completed != 2 || st.Running != 0 || st.Outcomes["confirmed"] != 2 {
+		t.Fatalf("stats after a second order = %+v, %v", st, err)
+	}
+	fresh, err := saga.New(w.store, nil, saga.Options{Log: quiet}).Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Started != st.Started || fresh.Completed != st.Completed || !maps.Equal(fresh.Outcomes, st.Outcomes) ||
+		!maps.Equal(fresh.DurationMS, st.DurationMS) {
+		t.Fatalf("the tally %+v differs from a count over everything %+v", st, fresh)
+	}
 }

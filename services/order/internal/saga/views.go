@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/ordo-platform/ordo/pkg/es"
@@ -149,46 +151,84 @@ type Stats struct {
 }
 
 // Stats computes the outcome counts and duration percentiles from the
-// saga streams' started and completed events. It reads them all: fine for
-// a demo's volume; a Redis read model would keep them incrementally.
+// saga streams' started and completed events. The first call reads them
+// all; later calls read only what was appended since the one before (the
+// tally is kept in memory, by process), so an operator page or a load
+// generator asking every second costs what the saga did meanwhile, not its
+// whole history.
 func (r *Runner) Stats(ctx context.Context) (Stats, error) {
-	st := Stats{Outcomes: map[string]int{}, DurationMS: map[string]int64{}}
+	return r.tally.update(ctx, r.store)
+}
+
+// tally is Stats kept up to date: the counts and the sorted durations of
+// the saga events read so far, and where the next read starts. One update
+// runs at a time.
+type tally struct {
+	mu        sync.Mutex
+	from      es.Position
+	started   int
+	outcomes  map[string]int
+	durations []int64 // sorted
+}
+
+func (t *tally) update(ctx context.Context, store es.Store) (Stats, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.outcomes == nil {
+		t.outcomes = map[string]int{}
+	}
 	filter := es.Filter{Categories: []string{flow.Category}, Types: []string{flow.TypeStarted, flow.TypeCompleted}}
-	var durations []int64
-	for from := es.Start; ; {
-		batch, err := r.store.ReadAll(ctx, from, filter, 1000)
+	var fresh []int64
+	for {
+		batch, err := store.ReadAll(ctx, t.from, filter, 1000)
 		if err != nil {
-			return st, err
+			return Stats{}, err
 		}
 		for _, e := range batch {
-			from = e.Position
+			t.from = e.Position
 			if e.Type == flow.TypeStarted {
-				st.Started++
+				t.started++
 				continue
 			}
 			var c flow.Completed
 			if err := json.Unmarshal(e.Data, &c); err != nil {
 				continue
 			}
-			st.Completed++
 			key := string(c.Outcome)
 			if c.Reason != "" {
 				key += ":" + c.Reason
 			}
-			st.Outcomes[key]++
-			durations = append(durations, c.DurationMS)
+			t.outcomes[key]++
+			fresh = append(fresh, c.DurationMS)
 		}
 		if len(batch) < 1000 {
 			break
 		}
 	}
+	if len(fresh) > 0 {
+		slices.Sort(fresh)
+		t.durations = mergeSorted(t.durations, fresh)
+	}
+	st := Stats{Started: t.started, Completed: len(t.durations), Outcomes: maps.Clone(t.outcomes), DurationMS: map[string]int64{}}
 	st.Running = st.Started - st.Completed
-	slices.Sort(durations)
-	if n := len(durations); n > 0 {
+	if n := len(t.durations); n > 0 {
 		for name, q := range map[string]float64{"p50": 0.50, "p90": 0.90, "p99": 0.99} {
-			st.DurationMS[name] = durations[min(n-1, int(q*float64(n)))]
+			st.DurationMS[name] = t.durations[min(n-1, int(q*float64(n)))]
 		}
-		st.DurationMS["max"] = durations[n-1]
+		st.DurationMS["max"] = t.durations[n-1]
 	}
 	return st, nil
+}
+
+// mergeSorted merges two sorted slices into a new sorted one.
+func mergeSorted(a, b []int64) []int64 {
+	out := make([]int64, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0] <= b[0] {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
