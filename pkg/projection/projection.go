@@ -107,6 +107,9 @@ type Runner struct {
 	changed chan struct{} // closed and replaced when cp moves
 	retires sync.WaitGroup
 
+	lookMu sync.Mutex
+	last   sight // WaitFor's last look, shared for PollInterval
+
 	// hook, when set by tests, runs at named points of the atomic step
 	// ("applied": before EXEC; "committed": after it) and of the key space
 	// switch ("switching": between the comparison and EXEC); it can fail them.

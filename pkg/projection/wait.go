@@ -76,45 +76,42 @@ type lagCounter interface {
 // how long a read is willing to wait for its own write.
 //
 // Waiting costs little however many wait at once and however fast events
-// arrive. A caller asks Redis and the store when it starts, and then on
-// its own clock: after PollInterval, then at doubling gaps up to
-// maxWaitPoll. In between it wakes on every checkpoint this process sees
-// move but looks only in memory; when that checkpoint has reached pos it
-// asks Redis once to confirm (the model readers see is the truth: a key
-// space that was replaced or lost does not count). A full look reads the
-// checkpoint from Redis and, when that is below pos, the store's head and
-// the projection's next event, since a position the filter drops never
-// moves the checkpoint. Before, every waiter did all of that on every event
-// applied: under load the waiters' reads grew with the lag they waited
-// out and starved the projection they were waiting for.
+// arrive. A caller looks when it starts, and then on its own clock: after
+// PollInterval, then at doubling gaps up to maxWaitPoll. A look (see look)
+// reads Redis and the store at most once per PollInterval in this process,
+// shared by every caller. In between a caller wakes on every checkpoint
+// this process sees move but checks only in memory; when that checkpoint
+// has reached pos it asks Redis once to confirm (the model readers see is
+// the truth: a key space that was replaced or lost does not count). Before,
+// every caller read Redis and the store on every event applied: under load
+// the waiters' reads grew with the lag they waited out and starved the
+// projection they were waiting for.
 func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
 	gap := r.opts.PollInterval
 	poll := time.NewTimer(gap)
 	defer poll.Stop()
-	var cp es.Position
-	var err error
+	var last sight
 	full := true
 	for {
 		wake := r.wake()
-		if full || pos.Compare(r.Checkpoint()) <= 0 {
-			cp, err = r.liveCheckpoint(ctx)
-			if err == nil {
-				var ok bool
-				if ok = pos.Compare(cp) <= 0; !ok && full {
-					ok, err = r.reached(ctx, cp, pos)
-				}
-				if ok {
-					return nil
-				}
+		switch {
+		case full:
+			if last = r.look(ctx); last.reached(pos) {
+				return nil
+			}
+		case pos.Compare(r.Checkpoint()) <= 0:
+			cp, err := r.liveCheckpoint(ctx)
+			if err == nil && pos.Compare(cp) <= 0 {
+				return nil
 			}
 		}
 		full = false
 		select {
 		case <-ctx.Done():
-			if err != nil {
-				return fmt.Errorf("%w: want %s: %w (last error: %v)", ErrNotCaughtUp, pos, ctx.Err(), err)
+			if last.err != nil {
+				return fmt.Errorf("%w: want %s: %w (last error: %v)", ErrNotCaughtUp, pos, ctx.Err(), last.err)
 			}
-			return fmt.Errorf("%w: at %s, want %s: %w", ErrNotCaughtUp, cp, pos, ctx.Err())
+			return fmt.Errorf("%w: at %s, want %s: %w", ErrNotCaughtUp, last.cp, pos, ctx.Err())
 		case <-wake:
 		case <-poll.C:
 			full = true
@@ -124,28 +121,60 @@ func (r *Runner) WaitFor(ctx context.Context, pos es.Position) error {
 	}
 }
 
-// maxWaitPoll is the longest gap between a waiter's own looks at Redis and
-// the store.
+// maxWaitPoll is the longest gap between a waiter's own looks.
 const maxWaitPoll = 160 * time.Millisecond
 
-// reached reports whether a model at checkpoint cp reflects everything up to
-// pos. The checkpoint only moves on events the filter matches, so it may
-// stay below pos for good when pos's own event is not one of them; then the
-// model has reached pos once pos is visible and no matching event lies in
-// (cp, pos].
-func (r *Runner) reached(ctx context.Context, cp, pos es.Position) (bool, error) {
-	if pos.Compare(cp) <= 0 {
-		return true, nil
+// sight is what a look saw: the live checkpoint, the store's head and the
+// first event the projection has yet to apply (none: Start).
+type sight struct {
+	at   time.Time
+	cp   es.Position
+	head es.Position
+	next es.Position
+	err  error
+}
+
+// reached reports whether the model seen reflects everything up to pos. The
+// checkpoint only moves on events the filter matches, so it may stay below
+// pos for good when pos's own event is not one of them; then the model has
+// reached pos once pos is visible and no matching event lies in (cp, pos].
+func (s sight) reached(pos es.Position) bool {
+	if s.err != nil {
+		return false
 	}
-	head, err := r.store.Head(ctx)
-	if err != nil || head.Less(pos) {
-		return false, err
+	if pos.Compare(s.cp) <= 0 {
+		return true
 	}
-	next, err := r.store.ReadAll(ctx, cp, r.proj.Filter, 1)
-	if err != nil {
-		return false, err
+	return !s.head.Less(pos) && (s.next.IsZero() || pos.Less(s.next))
+}
+
+// look reads the live checkpoint from Redis and, when the model is behind
+// the store's head, the projection's next event from the store; a look
+// less than PollInterval old is shared instead. One look runs at a time.
+func (r *Runner) look(ctx context.Context) sight {
+	r.lookMu.Lock()
+	defer r.lookMu.Unlock()
+	if !r.last.at.IsZero() && time.Since(r.last.at) < r.opts.PollInterval {
+		return r.last
 	}
-	return len(next) == 0 || pos.Less(next[0].Position), nil
+	s := sight{}
+	s.cp, s.err = r.liveCheckpoint(ctx)
+	if s.err == nil {
+		s.head, s.err = r.store.Head(ctx)
+	}
+	if s.err == nil && s.cp.Less(s.head) {
+		var next []es.Event
+		if next, s.err = r.store.ReadAll(ctx, s.cp, r.proj.Filter, 1); s.err == nil && len(next) > 0 {
+			s.next = next[0].Position
+		}
+	}
+	if s.err != nil {
+		s.err = fmt.Errorf("wait for %s: %w", r.proj.Name, s.err)
+		return s // not shared: the next caller tries again
+	}
+	s.at = time.Now()
+	r.last = s
+	return s
 }
 
 // liveCheckpoint reads the checkpoint of the space readers currently see.

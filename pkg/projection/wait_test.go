@@ -103,9 +103,10 @@ func (c *headCounter) Head(ctx context.Context) (es.Position, error) {
 }
 
 // TestWaitForCostsLittle: many callers wait while the projection applies
-// events one by one. Each waiter looks at the store on its own backing-off
-// clock, not on every event applied, so their looks do not grow with the
-// events (before, every waiter looked on every event: waiters × events).
+// events one by one. They look at the store on their own clocks, not on
+// every event applied, and share their looks: at most one per PollInterval
+// in the process, however many wait (before, every waiter looked on every
+// event: about waiters × events).
 func TestWaitForCostsLittle(t *testing.T) {
 	s := newStore(t)
 	counted := &headCounter{Store: s}
@@ -145,9 +146,8 @@ func TestWaitForCostsLittle(t *testing.T) {
 	}
 	elapsed := time.Since(begin)
 	looks := counted.heads.Load() - before
-	// Per waiter: the first look, the backing-off looks (2, 4 … 128 ms, then
-	// every maxWaitPoll) and some slack.
-	bound := int64(waiters) * (10 + int64(elapsed/maxWaitPoll))
+	// One look per PollInterval at most, whoever asks.
+	bound := 2 + int64(elapsed/r.opts.PollInterval)
 	t.Logf("%d waiters, %d events in %v: %d looks at the store's head (bound %d; looking on every event would be about %d)",
 		waiters, events, elapsed.Round(time.Millisecond), looks, bound, waiters*events)
 	if looks > bound {
