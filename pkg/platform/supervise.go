@@ -13,8 +13,9 @@ import (
 
 // Supervise runs run in the background, starting it again after a failure
 // (the store or Redis briefly gone) with a pause doubling from 100 ms to
-// 5 s. what names it in the log ("saga"); the returned check, named check,
-// fails while it is not running. stop ends it and waits.
+// 5 s; a run that lasted over a minute before failing is a new failure and
+// waits 100 ms again. what names it in the log ("saga"); the returned check,
+// named check, fails while it is not running. stop ends it and waits.
 func Supervise(check, what string, run func(context.Context) error, log *slog.Logger) (_ web.Check, stop func()) {
 	var running atomic.Bool
 	ctx, cancel := context.WithCancel(context.Background())
@@ -23,10 +24,14 @@ func Supervise(check, what string, run func(context.Context) error, log *slog.Lo
 		backoff := 100 * time.Millisecond
 		for ctx.Err() == nil {
 			running.Store(true)
+			started := time.Now()
 			err := run(ctx)
 			running.Store(false)
 			if ctx.Err() != nil {
 				return
+			}
+			if time.Since(started) > time.Minute {
+				backoff = 100 * time.Millisecond
 			}
 			log.Error(what+" stopped; restarting from its checkpoint", "err", err, "in", backoff)
 			select {

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -52,9 +50,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer metrics.WatchProjection(runner)()
-	var running atomic.Bool
-	stopProjection := startProjection(runner, &running, log)
-	defer stopProjection()
+	projectionCheck, stopProjection := platform.Supervise("projection", "catalog projection", runner.Run, log)
+	defer func() { stopProjection(); runner.Close() }()
 	participantCheck, stopParticipant := startParticipant(store, rdb, svc, lot, cfg, log)
 	defer stopParticipant()
 
@@ -65,7 +62,7 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		IdentitySecret: []byte(cfg.IdentitySecret),
 		BodyLimit:      cfg.BodyLimit,
 		Log:            log,
-		Checks:         append(checks(store, rdb, &running), participantCheck),
+		Checks:         append(checks(store, rdb), projectionCheck, participantCheck),
 	})
 	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	e.GET("/admin/projections", echo.WrapHandler(metrics.ProjectionsHandler()), web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
@@ -83,50 +80,9 @@ func seed(ctx context.Context, svc *app.Service, timeout time.Duration, log *slo
 	return nil
 }
 
-// startProjection runs the catalog projection in the background, starting
-// it again after a failure (Redis or the store briefly gone) with a capped
-// backoff. The returned func stops it and waits.
-func startProjection(runner *projection.Runner, running *atomic.Bool, log *slog.Logger) func() {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		backoff := 100 * time.Millisecond
-		for ctx.Err() == nil {
-			running.Store(true)
-			started := time.Now()
-			err := runner.Run(ctx)
-			running.Store(false)
-			if ctx.Err() != nil {
-				return
-			}
-			if time.Since(started) > time.Minute {
-				backoff = 100 * time.Millisecond // it ran well; this is a new failure
-			}
-			log.Error("catalog projection stopped; restarting", "err", err, "in", backoff)
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 5*time.Second)
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
-		runner.Close()
-	}
-}
-
-func checks(store es.Store, rdb *redis.Client, running *atomic.Bool) []web.Check {
+func checks(store es.Store, rdb *redis.Client) []web.Check {
 	return []web.Check{
 		{Name: "event-store", Run: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
 		{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-		{Name: "projection", Run: func(context.Context) error {
-			if !running.Load() {
-				return errors.New("catalog projection is not running")
-			}
-			return nil
-		}},
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -57,14 +56,14 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	})
 	runner := app.NewRunner(svc, platform.Checkpoints(store, rdb, cfg.RedisPrefix), feed)
 	runner.Park = lot
-	var projecting atomic.Bool
-	stop := start(func(ctx context.Context) { runProjection(ctx, proj, &projecting, log) }, runner.Run)
-	defer func() { stop(); proj.Close() }()
+	projectionCheck, stopProjection := platform.Supervise("projection", "feed projection", proj.Run, log)
+	stop := start(runner.Run)
+	defer func() { stop(); stopProjection(); proj.Close() }()
 
 	e := httpapi.New(httpapi.Deps{
 		Feed: feed, Waiter: proj, Breaker: svc, Secret: []byte(cfg.IdentitySecret),
 		Options: web.Options{BodyLimit: "16K", Log: log},
-		Checks:  checks(store, rdb, cfg.SMTPAddr, &projecting, runner),
+		Checks:  checks(store, rdb, cfg.SMTPAddr, projectionCheck, runner),
 	})
 	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	e.GET("/admin/projections", echo.WrapHandler(metrics.ProjectionsHandler()), web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
@@ -91,32 +90,12 @@ func start(runs ...func(context.Context)) func() {
 	return func() { cancel(); wg.Wait() }
 }
 
-// runProjection runs the feed projection, starting it again after a
-// failure with a capped backoff.
-func runProjection(ctx context.Context, runner *projection.Runner, running *atomic.Bool, log *slog.Logger) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		running.Store(true)
-		err := runner.Run(ctx)
-		running.Store(false)
-		if ctx.Err() != nil {
-			return
-		}
-		log.Error("feed projection stopped; restarting", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
-}
-
-func checks(store es.Store, rdb *redis.Client, smtpAddr string, projecting *atomic.Bool, runner *app.Runner) []web.Check {
+func checks(store es.Store, rdb *redis.Client, smtpAddr string, projection web.Check, runner *app.Runner) []web.Check {
 	return []web.Check{
 		{Name: "event-store", Run: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
 		{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		{Name: "smtp", Run: func(ctx context.Context) error { return app.Reachable(ctx, smtpAddr) }},
-		{Name: "projection", Run: func(context.Context) error { return running(projecting.Load(), "feed projection") }},
+		projection,
 		{Name: "subscription", Run: func(context.Context) error { return running(runner.Subscribed(), "trigger subscription") }},
 	}
 }

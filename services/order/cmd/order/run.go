@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
-	"sync"
-	"sync/atomic"
-	"time"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
@@ -80,15 +77,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	defer metrics.WatchProjection(prices)()
 	defer metrics.WatchProjection(orders)()
 
-	projCtx, stopProjections := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	supervisors := []*supervisor{{name: readmodel.PricesName, runner: prices, log: log}, {name: readmodel.OrdersName, runner: orders, log: log}}
-	for _, s := range supervisors {
-		wg.Go(func() { s.run(projCtx) })
-	}
+	projChecks, stopProjections := superviseProjections(log, prices, orders)
 	defer func() {
 		stopProjections()
-		wg.Wait()
 		prices.Close()
 		orders.Close()
 	}()
@@ -104,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		IdentitySecret: []byte(cfg.IdentitySecret),
 		BodyLimit:      cfg.BodyLimit,
 		Log:            log,
-		Checks:         append(checks(store, rdb, supervisors), sagaChecks...),
+		Checks:         slices.Concat(checks(store, rdb), projChecks, sagaChecks),
 		Saga:           sagaRunner,
 	})
 	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
@@ -114,52 +105,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return err
 }
 
-func checks(store es.Store, rdb *redis.Client, sups []*supervisor) []web.Check {
-	cs := []web.Check{
+func checks(store es.Store, rdb *redis.Client) []web.Check {
+	return []web.Check{
 		{Name: "event-store", Run: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
 		{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	}
-	for _, s := range sups {
-		cs = append(cs, web.Check{Name: "projection-" + s.name, Run: func(context.Context) error {
-			if !s.running.Load() {
-				return errors.New("not running; restarting after an error")
-			}
-			return nil
-		}})
+}
+
+// superviseProjections keeps each projection running (platform.Supervise:
+// restarted after an error, from its checkpoint in Redis), with a check
+// "projection-<name>" each. stop ends them all and waits.
+func superviseProjections(log *slog.Logger, runners ...*projection.Runner) (checks []web.Check, stop func()) {
+	var stops []func()
+	for _, r := range runners {
+		c, s := platform.Supervise("projection-"+r.Name(), r.Name()+" projection", r.Run, log)
+		checks, stops = append(checks, c), append(stops, s)
 	}
-	return cs
-}
-
-// supervisor keeps a projection running: when Run fails (Redis or the
-// store went away) it logs and starts it again after a growing pause.
-// The checkpoint lives in Redis, so a restart resumes where it stopped.
-type supervisor struct {
-	name    string
-	runner  *projection.Runner
-	log     *slog.Logger
-	running atomic.Bool
-}
-
-func (s *supervisor) run(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for {
-		s.running.Store(true)
-		started := time.Now()
-		err := s.runner.Run(ctx)
-		s.running.Store(false)
-		if ctx.Err() != nil {
-			return
+	return checks, func() {
+		for _, s := range stops {
+			s()
 		}
-		if time.Since(started) > time.Minute {
-			backoff = 100 * time.Millisecond
-		}
-		s.log.Error("projection stopped; restarting", "projection", s.name, "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 30*time.Second)
 	}
 }
 
