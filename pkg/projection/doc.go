@@ -34,6 +34,14 @@
 // Events are applied one step each because es.Store.Subscribe hands them
 // over one at a time.
 //
+// # Waiting for a position
+//
+// WaitFor serves read-your-writes: a request waits until the model reflects
+// the position its write returned. Waiters check in memory when this
+// process's Runner moves the checkpoint, and look at Redis and the store
+// on a backing-off clock; every waiter of a process shares one look per
+// PollInterval, so a thousand waiting requests cost about what one does.
+//
 // # Rebuild
 //
 // Rebuild builds a fresh key space from es.Start while the current one keeps
