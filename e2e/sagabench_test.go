@@ -62,7 +62,7 @@ func BenchmarkSaga(b *testing.B) {
 			b.Fatal(err)
 		}
 		happy := sagaPhase(b, "saga, happy path (faults off)", customers, skus, finals, n, workers, "confirmed")
-		quietRates = append(quietRates, untilQuiet(b, p.store, "saga, happy path", happy.row, happy.begin))
+		quietRates = append(quietRates, untilQuiet(b, p.store, "saga, happy path", happy.row))
 		if err := admin.setFaults(ctx, loadFaults{DeclineRate: 1}); err != nil {
 			b.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func BenchmarkSaga(b *testing.B) {
 			b.Fatal(err)
 		}
 		plain, pp := platformWritesPhase(b, binDir, n, workers)
-		quietRates = append(quietRates, untilQuiet(b, pp.store, "no saga, in a running platform", plain, plain.begin))
+		quietRates = append(quietRates, untilQuiet(b, pp.store, "no saga, in a running platform", plain))
 		rows = []benchRow{happy.row, happy.accept, comp.row, plain, sameWritesPhase(b, n, workers, len(skus), p.URLs["provider-sim"]), directPhase(b, n, workers)}
 		hopRows = hops(b, p.store, happy.ids)
 	}
@@ -193,7 +193,6 @@ func watchFinals(b *testing.B, store es.Store) *finalTimes {
 type phaseResult struct {
 	row, accept benchRow
 	ids         []string
-	begin       time.Time
 }
 
 // sagaPhase places n one-line orders through the gateway with workers
@@ -240,12 +239,9 @@ func sagaPhase(b *testing.B, name string, customers []*loadClient, skus []string
 	if unexpected > 0 {
 		note = fmt.Sprintf("%d orders did not end %s", unexpected, want)
 	}
-	return phaseResult{
-		row:    newRow(name+": place → "+want, total, last.Sub(begin), note),
-		accept: newRow(name+": POST → 202 only", accept, 0, "the saga runs behind it"),
-		ids:    ids,
-		begin:  begin,
-	}
+	row := newRow(name+": place → "+want, total, last.Sub(begin), note)
+	row.begin = begin
+	return phaseResult{row: row, accept: newRow(name+": POST → 202 only", accept, 0, "the saga runs behind it"), ids: ids}
 }
 
 // sameWritesPhase writes what the saga's happy path records in the
@@ -286,10 +282,7 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 			b.Fatal(err)
 		}
 	}
-	lockedStock := perSKU(stock, skus)
-	execStock := func(sku string, decide func(inventory.Stock) ([]any, error)) error {
-		return lockedStock(ctx, sku, decide)
-	}
+	execStock := perSKU(stock, skus)
 	client := &http.Client{Timeout: 10 * time.Second}
 	ds, wall := timedWrites(b, "same writes without the saga", n, workers, func(i int) error {
 		id, sku := es.NewUUID().String(), skus[i%len(skus)]
@@ -298,7 +291,7 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 		}); err != nil {
 			return err
 		}
-		if err := execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Reserve(id, 1) }); err != nil {
+		if err := execStock(ctx, sku, func(s inventory.Stock) ([]any, error) { return s.Reserve(id, 1) }); err != nil {
 			return err
 		}
 		if _, err := payments.Execute(ctx, id, func(p payment.Payment) ([]any, error) { return p.Request(price) }); err != nil {
@@ -314,7 +307,7 @@ func sameWritesPhase(b *testing.B, n, workers, nSKUs int, providerURL string) be
 		if _, err := orders.Execute(ctx, id, order.Order.Confirm); err != nil {
 			return err
 		}
-		return execStock(sku, func(s inventory.Stock) ([]any, error) { return s.Commit(id) })
+		return execStock(ctx, sku, func(s inventory.Stock) ([]any, error) { return s.Commit(id) })
 	})
 	return newRow("no saga, the same writes: order, stock, payment + provider charge → PostgreSQL store", ds, wall,
 		"the unorchestrated rate: no saga stream, no hand-offs, no gateway")
@@ -645,7 +638,7 @@ func platformWritesPhase(b *testing.B, binDir string, n, workers int) (benchRow,
 // (notify's records, the saga's stock commits): a phase whose consumers
 // fell behind is not credited with work still queued when its last order
 // completed.
-func untilQuiet(b *testing.B, store es.Store, what string, row benchRow, begin time.Time) string {
+func untilQuiet(b *testing.B, store es.Store, what string, row benchRow) string {
 	b.Helper()
 	ctx := b.Context()
 	head, err := store.Head(ctx)
@@ -665,7 +658,7 @@ func untilQuiet(b *testing.B, store es.Store, what string, row benchRow, begin t
 			b.Fatalf("%s: the store never went quiet", what)
 		}
 	}
-	wall := moved.Sub(begin)
+	wall := moved.Sub(row.begin)
 	return fmt.Sprintf("%s: %d orders, %.1f/s counted to the last append of their work (%.0f ms after the phase's last completion)",
 		what, row.n, float64(row.n)/wall.Seconds(), (wall-time.Duration(float64(time.Second)*float64(row.n)/row.perSecond)).Seconds()*1000)
 }

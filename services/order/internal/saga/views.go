@@ -182,6 +182,7 @@ func (t *tally) update(ctx context.Context, store es.Store) (Stats, error) {
 	for {
 		batch, err := store.ReadAll(ctx, t.from, filter, 1000)
 		if err != nil {
+			t.keep(fresh) // counted up to t.from: the next call goes on from there
 			return Stats{}, err
 		}
 		for _, e := range batch {
@@ -205,10 +206,7 @@ func (t *tally) update(ctx context.Context, store es.Store) (Stats, error) {
 			break
 		}
 	}
-	if len(fresh) > 0 {
-		slices.Sort(fresh)
-		t.durations = mergeSorted(t.durations, fresh)
-	}
+	t.keep(fresh)
 	st := Stats{Started: t.started, Completed: len(t.durations), Outcomes: maps.Clone(t.outcomes), DurationMS: map[string]int64{}}
 	st.Running = st.Started - st.Completed
 	if n := len(t.durations); n > 0 {
@@ -218,6 +216,14 @@ func (t *tally) update(ctx context.Context, store es.Store) (Stats, error) {
 		st.DurationMS["max"] = t.durations[n-1]
 	}
 	return st, nil
+}
+
+// keep adds the durations of completions just counted.
+func (t *tally) keep(fresh []int64) {
+	if len(fresh) > 0 {
+		slices.Sort(fresh)
+		t.durations = mergeSorted(t.durations, fresh)
+	}
 }
 
 // mergeSorted merges two sorted slices into a new sorted one.
