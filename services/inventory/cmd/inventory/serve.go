@@ -41,7 +41,8 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer func() { _ = rdb.Close() }()
 
 	svc := app.New(store, app.Options{Retries: cfg.Retries})
-	if err := seed(ctx, svc, cfg.SeedTimeout, log); err != nil {
+	seeded, err := seed(ctx, svc, cfg.SeedTimeout, log)
+	if err != nil {
 		return err
 	}
 	lot := park.New(store, platform.Parking(store, rdb, cfg.RedisPrefix), park.Options{Log: log, OnPark: platform.CountParked()})
@@ -62,22 +63,38 @@ func serve(ctx context.Context, cfg Config, log *slog.Logger) error {
 		IdentitySecret: []byte(cfg.IdentitySecret),
 		BodyLimit:      cfg.BodyLimit,
 		Log:            log,
-		Checks:         append(checks(store, rdb), projectionCheck, participantCheck),
+		Checks:         append(checks(store, rdb), projectionCheck, catalogCheck(runner, seeded), participantCheck),
 	})
 	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	e.GET("/admin/projections", echo.WrapHandler(metrics.ProjectionsHandler()), web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	return web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
 }
 
-func seed(ctx context.Context, svc *app.Service, timeout time.Duration, log *slog.Logger) error {
+// seed writes the default catalog (what is there already stays) and
+// returns the position of its last event.
+func seed(ctx context.Context, svc *app.Service, timeout time.Duration, log *slog.Logger) (es.Position, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pos, err := svc.Seed(ctx, inventory.DefaultCatalog())
 	if err != nil {
-		return fmt.Errorf("seed catalog: %w", err)
+		return es.Start, fmt.Errorf("seed catalog: %w", err)
 	}
 	log.Info("catalog seeded", "products", len(inventory.DefaultCatalog()), "position", pos.String())
-	return nil
+	return pos, nil
+}
+
+// catalogCheck keeps the service unready until the catalog read model has
+// caught up with the seed: a caller told "ready" must not find the shop
+// empty. It also fails while a lost read model is being rebuilt.
+func catalogCheck(runner *projection.Runner, seeded es.Position) web.Check {
+	return web.Check{Name: "catalog", Run: func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		if err := runner.WaitFor(ctx, seeded); err != nil {
+			return fmt.Errorf("catalog not yet projected up to the seed at %s: %w", seeded, err)
+		}
+		return nil
+	}}
 }
 
 func checks(store es.Store, rdb *redis.Client) []web.Check {
