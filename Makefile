@@ -52,8 +52,7 @@ lint: ## golangci-lint (config .golangci.yml) over every workspace module
 
 bench: $(ORDO_INFRA) ## event store, gateway and saga benchmarks, each beside its baseline (BENCHTIME=2s, BENCH_ORDERS=200, BENCH_WORKERS=8), then a load run
 	$(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 1 ./$(SQLC_DIR)/
-	$(GO) run ./gateway/cmd/gateway-bench -duration 10s # finds or starts what it needs itself, through the launcher
-	$(GO) run ./gateway/cmd/gateway-bench -duration 10s -concurrency 1 # the gateway's own latency, without queueing
+	$(GO) run ./gateway/cmd/gateway-bench -duration 10s # finds or starts what it needs itself, through the launcher; 16 workers, then 1 (latency without queueing)
 	ORDO_BENCH_ORDERS=$(BENCH_ORDERS) ORDO_BENCH_WORKERS=$(BENCH_WORKERS) $(ORDO_INFRA) exec -- $(GO) test -run '^$$' -bench BenchmarkSaga -benchtime 1x -timeout 20m ./e2e/
 	$(GO) run ./e2e/cmd/ordo-load -workload checkout-heavy,browse-heavy -rate 60,300 -duration 30s -doc docs/benchmarks.md -html docs/load/index.html # starts the platform itself; writes the "## Load" section
 	@echo "bench: record these results, with the machine and date, in docs/benchmarks.md"

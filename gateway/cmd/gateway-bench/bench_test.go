@@ -49,6 +49,7 @@ func TestSettingsRefused(t *testing.T) {
 		"one URL of three":  {"-inventory-url", "http://127.0.0.1:1"},
 		"no concurrency":    {"-concurrency", "0"},
 		"negative duration": {"-duration", "-1s"},
+		"negative latency":  {"-latency-concurrency", "-1"},
 	} {
 		if _, err := load(args, env(nil), io.Discard); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -99,9 +100,50 @@ func TestRunAgainstGivenURLs(t *testing.T) {
 		"/api/v1/products | ", "| gateway ON |", "| gateway OFF |", "(a) through the gateway",
 		"(b) gateway limits+breakers ON vs OFF", "(c) the minimal proxy (the hop alone) vs inventory direct",
 		"(d) through the gateway (ON) vs the minimal proxy", "At p50 the gateway (ON) adds ",
-		"go run ./gateway/cmd/gateway-bench -concurrency 2", "CPUs (nproc)"} {
+		"go run ./gateway/cmd/gateway-bench -concurrency 2", "CPUs (nproc)", "### 2 workers", "### 1 worker",
+		"### Against the targets", "with 2 workers for", "with 1 worker for"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestTargetsJudged: throughput is judged under load (the first phase),
+// added p50 without queueing (the last), each against its target.
+func TestTargetsJudged(t *testing.T) {
+	res := func(name string, ok int, p50 time.Duration) result {
+		return result{target: target{Name: name}, OK: ok, Elapsed: time.Second, Latencies: []time.Duration{p50}}
+	}
+	ph := func(n, on, off int, onP50 time.Duration) phase {
+		return phase{Concurrency: n, Direct: res("d", 1000, time.Millisecond), Minimal: res("m", 700, 2*time.Millisecond),
+			On: res("on", on, onP50), Off: res("off", off, onP50)}
+	}
+	for _, c := range []struct {
+		name   string
+		phases []phase
+		want   []string
+	}{
+		{"all met", []phase{ph(16, 600, 660, 9*time.Millisecond), ph(1, 0, 1, time.Millisecond+150*time.Microsecond)},
+			[]string{"| 0.60x | 16 workers | met |", "| +150 µs | 1 worker | met |", "| 0.91x | 16 workers | met |"}},
+		{"all missed", []phase{ph(16, 590, 660, time.Millisecond), ph(1, 1, 1, time.Millisecond+151*time.Microsecond)},
+			[]string{"| 0.59x | 16 workers | **missed** |", "| +151 µs | 1 worker | **missed** |", "| 0.89x | 16 workers | **missed** |"}},
+		{"one phase judges both", []phase{ph(4, 700, 700, time.Millisecond+100*time.Microsecond)},
+			[]string{"| 0.70x | 4 workers | met |", "| +100 µs | 4 workers | met |", "| 1.00x | 4 workers | met |"}},
+	} {
+		var b strings.Builder
+		if c.name == "all met" { // and limits asking Redis per request miss
+			c.phases[0].PerRequest = res("per", 500, 0)
+			c.phases[1].PerRequest = res("per", 1, time.Millisecond+200*time.Microsecond)
+			c.want = append(c.want, "per request: ≥ 0.6x the direct throughput | 0.50x | 16 workers | **missed** |",
+				"| +200 µs | 1 worker | **missed** |", "on ≥ 0.9x off | 0.76x | 16 workers | **missed** |")
+		}
+		if err := (report{Phases: c.phases}).write(&b); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: no %q in\n%s", c.name, w, b.String())
+			}
 		}
 	}
 }

@@ -12,8 +12,8 @@ import (
 )
 
 type settings struct {
-	Concurrency               int
-	Duration, Warmup, Timeout time.Duration
+	Concurrency, LatencyConcurrency int
+	Duration, Warmup, Timeout       time.Duration
 	// Given all three, the platform is not started: the URLs are measured
 	// as they are, beside the minimal proxy in front of InventoryURL.
 	InventoryURL, GatewayOnURL, GatewayOffURL string
@@ -25,6 +25,8 @@ func load(args []string, getenv func(string) string, out io.Writer) (settings, e
 	l := config.New("gateway-bench", "ORDO_GATEWAY_BENCH_", getenv)
 	l.SetOutput(out)
 	l.Int(&s.Concurrency, "concurrency", 16, "requests in flight at once (closed loop: each worker sends its next GET when the last answered)")
+	l.Int(&s.LatencyConcurrency, "latency-concurrency", 1, "after the throughput phase, every target again at this concurrency, for the latency "+
+		"the gateway adds without queueing (0: no second phase)")
 	l.Duration(&s.Duration, "duration", 10*time.Second, "measured time per target")
 	l.Duration(&s.Warmup, "warmup", time.Second, "unmeasured time per target before it (connections, caches)")
 	l.Duration(&s.Timeout, "timeout", 5*time.Second, "deadline of one request (a timeout counts as an error)")
@@ -47,6 +49,9 @@ func (s settings) check() error {
 	if s.Concurrency < 1 || s.Concurrency > 1024 {
 		errs = append(errs, fmt.Errorf("concurrency %d: want 1..1024", s.Concurrency))
 	}
+	if s.LatencyConcurrency < 0 || s.LatencyConcurrency > 1024 {
+		errs = append(errs, fmt.Errorf("latency-concurrency %d: want 0..1024", s.LatencyConcurrency))
+	}
 	if s.Duration <= 0 || s.Warmup < 0 || s.Timeout <= 0 {
 		errs = append(errs, errors.New("duration and timeout must be positive, warmup not negative"))
 	}
@@ -68,3 +73,12 @@ func (s settings) check() error {
 
 // external reports whether the URLs were given.
 func (s settings) external() bool { return s.InventoryURL != "" }
+
+// phases are the concurrencies measured: the throughput phase's, then the
+// latency phase's when it is asked for and differs.
+func (s settings) phases() []int {
+	if s.LatencyConcurrency == 0 || s.LatencyConcurrency == s.Concurrency {
+		return []int{s.Concurrency}
+	}
+	return []int{s.Concurrency, s.LatencyConcurrency}
+}

@@ -9,8 +9,9 @@
 // middleware. It starts the platform with the launcher on free ports (or
 // takes the three URLs; the minimal proxy it always starts itself), drives
 // a closed loop of GETs at a fixed concurrency for a fixed time per
-// target, and prints a Markdown table with the command, the machine and
-// the date.
+// target, once with many workers (throughput) and once with one (the
+// latency added without queueing), and prints Markdown tables with the
+// command, the machine and the date, judged against the gateway's targets.
 //
 // Run a short smoke test with `go run ./gateway/cmd/gateway-bench
 // -duration 2s`; take real numbers on a quiet machine only.

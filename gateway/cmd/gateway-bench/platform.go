@@ -21,15 +21,18 @@ import (
 	"github.com/ordo-platform/ordo/launcher"
 )
 
-// rig is what the bench measures: the inventory service and two gateways
+// rig is what the bench measures: the inventory service and gateways
 // in front of the same backends, identical but for rate limits and
 // breakers. stop ends whatever the bench started.
 type rig struct {
 	inventory, gatewayOn, gatewayOff string
-	// bare is the floor: an echo handler doing the same Redis read, in
-	// this process (only when the bench started the platform).
-	bare string
-	stop func(context.Context) error
+	// perRequest is a third gateway, on, whose limits are below the size
+	// at which it leases (see ratelimit.leaseAge): every request waits for
+	// a Redis decision, as with the shipped default policies. bare is the
+	// floor: an echo handler doing the same Redis read, in this process.
+	// Both only when the bench started the platform.
+	perRequest, bare string
+	stop             func(context.Context) error
 }
 
 // startRig starts the platform with the launcher on free ports, then two
@@ -69,16 +72,24 @@ func startRig(ctx context.Context, s settings, logOut io.Writer) (*rig, error) {
 	if err != nil {
 		return nil, errors.Join(err, stopAll(ctx))
 	}
-	off, err := startGateway(ctx, bin, p, prefix+"bench-off:", logOut, "--rate-limits=false", "--breakers=false")
+	perRequest, err := startGateway(ctx, bin, p, prefix+"bench-per-request:", logOut,
+		// A rate no run reaches, a burst too small to lease.
+		"--addr-rate", "1e9", "--addr-burst", "100", "--user-rate", "1e9", "--user-burst", "100")
 	if err != nil {
 		return nil, errors.Join(err, on.end(), stopAll(ctx))
 	}
+	off, err := startGateway(ctx, bin, p, prefix+"bench-off:", logOut, "--rate-limits=false", "--breakers=false")
+	if err != nil {
+		return nil, errors.Join(err, perRequest.end(), on.end(), stopAll(ctx))
+	}
 	bare, stopBare, err := startBare(p.RedisURL, prefix+"inventory:")
 	if err != nil {
-		return nil, errors.Join(err, off.end(), on.end(), stopAll(ctx))
+		return nil, errors.Join(err, off.end(), perRequest.end(), on.end(), stopAll(ctx))
 	}
-	r.gatewayOn, r.gatewayOff, r.bare = on.url, off.url, bare
-	r.stop = func(ctx context.Context) error { return errors.Join(stopBare(), off.end(), on.end(), stopAll(ctx)) }
+	r.gatewayOn, r.perRequest, r.gatewayOff, r.bare = on.url, perRequest.url, off.url, bare
+	r.stop = func(ctx context.Context) error {
+		return errors.Join(stopBare(), off.end(), perRequest.end(), on.end(), stopAll(ctx))
+	}
 	return r, nil
 }
 

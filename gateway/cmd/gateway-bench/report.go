@@ -44,26 +44,49 @@ type report struct {
 	Command          string
 	When             time.Time
 	Machine          machine
-	Concurrency      int
 	Warmup, Duration time.Duration
 	Started          bool // the bench started the platform itself
-	Direct, On, Off  result
+	// Phases are the throughput phase (many workers) and, when asked, the
+	// latency phase (few workers, no queueing), in the order measured.
+	Phases []phase
+}
+
+// phase is every target measured at one concurrency.
+type phase struct {
+	Concurrency     int
+	Direct, On, Off result
 	// Minimal is the minimal proxy in front of the inventory service: the
 	// extra HTTP hop alone.
 	Minimal result
+	// PerRequest is a gateway, on, whose limits ask Redis on every request
+	// (zero when not measured).
+	PerRequest result
 	// Bare is an echo handler doing the inventory's Redis read with no
 	// middleware, in the bench's process (zero when not measured).
 	Bare result
 }
 
 // results are the rows measured, in order.
-func (r report) results() []result {
-	rs := []result{r.Direct, r.Minimal, r.On, r.Off}
-	if r.Bare.Name != "" {
-		rs = append(rs, r.Bare)
+func (p phase) results() []result {
+	rs := []result{p.Direct, p.Minimal, p.On}
+	if p.PerRequest.Name != "" {
+		rs = append(rs, p.PerRequest)
+	}
+	rs = append(rs, p.Off)
+	if p.Bare.Name != "" {
+		rs = append(rs, p.Bare)
 	}
 	return rs
 }
+
+// The targets the gateway is held to: its throughput against the service
+// called directly and with its limits and breakers on against off, both
+// under load; the latency it adds at p50, without queueing.
+const (
+	targetDirectRatio = 0.6
+	targetAddedP50    = 150 * time.Microsecond
+	targetOnOffRatio  = 0.9
+)
 
 func (r report) write(w io.Writer) error {
 	var b strings.Builder
@@ -71,55 +94,129 @@ func (r report) write(w io.Writer) error {
 	fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
 	fmt.Fprintf(&b, "- date: %s\n", r.When.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "- machine: %d CPUs (nproc), %s, %s, %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.OS)
-	fmt.Fprintf(&b, "- load: closed loop, %d concurrent workers, keep-alive, %v measured per target after %v warm-up; "+
-		"the load generator shares the machine with every server\n", r.Concurrency, r.Duration, r.Warmup)
+	fmt.Fprintf(&b, "- load: closed loop (each worker sends its next GET when the last answered), keep-alive, %v measured "+
+		"per target after %v warm-up; the load generator shares the machine with every server\n", r.Duration, r.Warmup)
 	if r.Started {
-		fmt.Fprintf(&b, "- platform: started by the launcher on free ports; gateway ON = limits on (set far above the load) "+
-			"and breakers on; gateway OFF = --rate-limits=false --breakers=false; same backends\n")
+		fmt.Fprintf(&b, "- platform: started by the launcher on free ports; gateway ON = limits on (set far above the load, "+
+			"so large that the gateway leases: Redis charges many requests at once) and breakers on; gateway ON with a Redis "+
+			"decision per request = limits on with bursts of 100 (too small to lease, as the shipped defaults) and a rate "+
+			"no run reaches; gateway OFF = --rate-limits=false --breakers=false; same backends\n")
 	}
 	fmt.Fprintf(&b, "- minimal proxy: a process of its own forwarding GET %s to the inventory's GET /products with "+
 		"net/http only (server, keep-alive client, nothing else): the floor any proxy in front of it pays for the extra hop\n",
 		minimalProxyPath)
-	fmt.Fprintf(&b, "- latency: nearest-rank percentiles over every successful request (sorted samples)\n\n")
-	fmt.Fprintf(&b, "| target | URL | requests ok | errors | req/s | p50 | p90 | p99 | max |\n")
-	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, res := range r.results() {
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s |\n", res.Name, res.URL, res.OK, res.Errors,
-			res.Throughput(), ms(res.Percentile(0.50)), ms(res.Percentile(0.90)), ms(res.Percentile(0.99)), ms(res.Percentile(1)))
+	fmt.Fprintf(&b, "- latency: nearest-rank percentiles over every successful request (sorted samples)\n")
+	for _, p := range r.Phases {
+		p.write(&b)
 	}
-	fmt.Fprintf(&b, "\n| comparison | throughput ratio | added p50 | added p99 |\n| --- | ---: | ---: | ---: |\n")
-	compare(&b, "(a) through the gateway (ON) vs inventory direct", r.On, r.Direct)
-	compare(&b, "(b) gateway limits+breakers ON vs OFF", r.On, r.Off)
-	compare(&b, "(c) the minimal proxy (the hop alone) vs inventory direct", r.Minimal, r.Direct)
-	compare(&b, "(d) through the gateway (ON) vs the minimal proxy (the gateway's own work)", r.On, r.Minimal)
-	if r.Bare.Name != "" {
-		compare(&b, "(e) through the gateway (ON) vs a bare echo handler doing the same Redis read", r.On, r.Bare)
-		compare(&b, "(f) inventory direct vs the bare echo handler", r.Direct, r.Bare)
-	}
-	hopShare(&b, r)
-	for _, res := range r.results() {
-		if res.Errors > 0 {
-			fmt.Fprintf(&b, "\n%s: %d errors, the first: %s\n", res.Name, res.Errors, res.FirstError)
-		}
-	}
+	r.targets(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// write adds the phase's rows and comparisons.
+func (p phase) write(b *strings.Builder) {
+	fmt.Fprintf(b, "\n### %s\n\n", workers(p.Concurrency))
+	fmt.Fprintf(b, "| target | URL | requests ok | errors | req/s | p50 | p90 | p99 | max |\n")
+	fmt.Fprintf(b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, res := range p.results() {
+		fmt.Fprintf(b, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s |\n", res.Name, res.URL, res.OK, res.Errors,
+			res.Throughput(), ms(res.Percentile(0.50)), ms(res.Percentile(0.90)), ms(res.Percentile(0.99)), ms(res.Percentile(1)))
+	}
+	fmt.Fprintf(b, "\n| comparison | throughput ratio | added p50 | added p99 |\n| --- | ---: | ---: | ---: |\n")
+	compare(b, "(a) through the gateway (ON) vs inventory direct", p.On, p.Direct)
+	compare(b, "(b) gateway limits+breakers ON vs OFF", p.On, p.Off)
+	compare(b, "(c) the minimal proxy (the hop alone) vs inventory direct", p.Minimal, p.Direct)
+	compare(b, "(d) through the gateway (ON) vs the minimal proxy (the gateway's own work)", p.On, p.Minimal)
+	if p.PerRequest.Name != "" {
+		compare(b, "(g) gateway ON with a Redis decision per request vs OFF", p.PerRequest, p.Off)
+		compare(b, "(h) through the gateway (ON, a Redis decision per request) vs inventory direct", p.PerRequest, p.Direct)
+	}
+	if p.Bare.Name != "" {
+		compare(b, "(e) through the gateway (ON) vs a bare echo handler doing the same Redis read", p.On, p.Bare)
+		compare(b, "(f) inventory direct vs the bare echo handler", p.Direct, p.Bare)
+	}
+	hopShare(b, p)
+	for _, res := range p.results() {
+		if res.Errors > 0 {
+			fmt.Fprintf(b, "\n%s: %d errors, the first: %s\n", res.Name, res.Errors, res.FirstError)
+		}
+	}
+}
+
+// targets judges the run: throughput from the first phase (under load),
+// added latency from the last (the fewest workers when there are two).
+func (r report) targets(b *strings.Builder) {
+	if len(r.Phases) == 0 {
+		return
+	}
+	load, quiet := r.Phases[0], r.Phases[len(r.Phases)-1]
+	fmt.Fprintf(b, "\n### Against the targets\n\n| target | measured | at | |\n| --- | ---: | --- | --- |\n")
+	direct := ratio(load.On, load.Direct)
+	fmt.Fprintf(b, "| through the gateway ≥ %.1fx the direct throughput | %.2fx | %s | %s |\n",
+		targetDirectRatio, direct, workers(load.Concurrency), verdict(direct >= targetDirectRatio))
+	added := quiet.On.Percentile(0.50) - quiet.Direct.Percentile(0.50)
+	fmt.Fprintf(b, "| at most %d µs added at p50 | %+d µs | %s | %s |\n", targetAddedP50.Microseconds(),
+		micros(added), workers(quiet.Concurrency), verdict(added <= targetAddedP50))
+	onOff := ratio(load.On, load.Off)
+	fmt.Fprintf(b, "| limits and breakers on ≥ %.1fx off | %.2fx | %s | %s |\n",
+		targetOnOffRatio, onOff, workers(load.Concurrency), verdict(onOff >= targetOnOffRatio))
+	if load.PerRequest.Name == "" {
+		return
+	}
+	// The same three for limits that ask Redis on every request.
+	direct = ratio(load.PerRequest, load.Direct)
+	fmt.Fprintf(b, "| the same, limits asking Redis per request: ≥ %.1fx the direct throughput | %.2fx | %s | %s |\n",
+		targetDirectRatio, direct, workers(load.Concurrency), verdict(direct >= targetDirectRatio))
+	if quiet.PerRequest.Name != "" {
+		added = quiet.PerRequest.Percentile(0.50) - quiet.Direct.Percentile(0.50)
+		fmt.Fprintf(b, "| the same: at most %d µs added at p50 | %+d µs | %s | %s |\n", targetAddedP50.Microseconds(),
+			micros(added), workers(quiet.Concurrency), verdict(added <= targetAddedP50))
+	}
+	onOff = ratio(load.PerRequest, load.Off)
+	fmt.Fprintf(b, "| the same: on ≥ %.1fx off | %.2fx | %s | %s |\n",
+		targetOnOffRatio, onOff, workers(load.Concurrency), verdict(onOff >= targetOnOffRatio))
+}
+
+// micros is d in whole microseconds, rounded.
+func micros(d time.Duration) int64 { return d.Round(time.Microsecond).Microseconds() }
+
+func workers(n int) string {
+	if n == 1 {
+		return "1 worker"
+	}
+	return fmt.Sprintf("%d workers", n)
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// ratio is x's throughput as a share of base's (0 when base has none).
+func ratio(x, base result) float64 {
+	if base.Throughput() <= 0 {
+		return 0
+	}
+	return x.Throughput() / base.Throughput()
 }
 
 // compare writes one row: x's throughput as a share of base's, and the
 // latency x adds to base at p50 and p99.
 func compare(b *strings.Builder, name string, x, base result) {
-	ratio := "n/a"
+	share := "n/a"
 	if base.Throughput() > 0 {
-		ratio = fmt.Sprintf("%.2f", x.Throughput()/base.Throughput())
+		share = fmt.Sprintf("%.2f", ratio(x, base))
 	}
-	fmt.Fprintf(b, "| %s | %s | %s | %s |\n", name, ratio,
+	fmt.Fprintf(b, "| %s | %s | %s | %s |\n", name, share,
 		signedMS(x.Percentile(0.50)-base.Percentile(0.50)), signedMS(x.Percentile(0.99)-base.Percentile(0.99)))
 }
 
 // hopShare says, at p50, how much of what the gateway (ON) adds to the
 // inventory direct is the hop itself, as the minimal proxy measured it.
-func hopShare(b *strings.Builder, r report) {
+func hopShare(b *strings.Builder, r phase) {
 	gw := r.On.Percentile(0.50) - r.Direct.Percentile(0.50)
 	hop := r.Minimal.Percentile(0.50) - r.Direct.Percentile(0.50)
 	share := ""

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// run measures the targets (four, or five when it started the platform) and prints the report to out.
+// run measures the targets (four, or five when it started the platform) in
+// each phase and prints the report to out.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	s, err := load(args, getenv, out)
 	if err != nil {
@@ -35,33 +36,51 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return err
 	}
 	defer func() { _ = proxy.end() }()
-	rep := report{Command: commandLine(args), When: time.Now(), Machine: thisMachine(), Concurrency: s.Concurrency,
+	rep := report{Command: commandLine(args), When: time.Now(), Machine: thisMachine(),
 		Warmup: s.Warmup, Duration: s.Duration, Started: !s.external()}
-	l := newLoader(s.Concurrency, s.Warmup, s.Duration, s.Timeout)
+	for _, n := range s.phases() {
+		p, err := measurePhase(ctx, s, n, r, proxy.url, out)
+		if err != nil {
+			return err
+		}
+		rep.Phases = append(rep.Phases, p)
+	}
+	fmt.Fprintln(out)
+	return rep.write(out)
+}
+
+// measurePhase measures every target at concurrency n, one after another.
+func measurePhase(ctx context.Context, s settings, n int, r *rig, proxy string, out io.Writer) (phase, error) {
+	p := phase{Concurrency: n}
+	l := newLoader(n, s.Warmup, s.Duration, s.Timeout)
+	defer l.client.CloseIdleConnections()
 	type measured struct {
 		dst *result
 		t   target
 	}
 	targets := []measured{
-		{&rep.Direct, target{"inventory direct", r.inventory + "/products"}},
-		{&rep.Minimal, target{"minimal proxy (net/http, no middleware)", proxy.url + minimalProxyPath}},
-		{&rep.On, target{"gateway ON", r.gatewayOn + "/api/v1/products"}},
-		{&rep.Off, target{"gateway OFF", r.gatewayOff + "/api/v1/products"}},
+		{&p.Direct, target{"inventory direct", r.inventory + "/products"}},
+		{&p.Minimal, target{"minimal proxy (net/http, no middleware)", proxy + minimalProxyPath}},
+		{&p.On, target{"gateway ON", r.gatewayOn + "/api/v1/products"}},
 	}
+	if r.perRequest != "" {
+		targets = append(targets, measured{&p.PerRequest, target{"gateway ON, a Redis decision per request", r.perRequest + "/api/v1/products"}})
+	}
+	targets = append(targets, measured{&p.Off, target{"gateway OFF", r.gatewayOff + "/api/v1/products"}})
 	if r.bare != "" {
-		targets = append(targets, measured{&rep.Bare, target{"bare echo + Redis read", r.bare + "/products"}})
+		targets = append(targets, measured{&p.Bare, target{"bare echo + Redis read", r.bare + "/products"}})
 	}
 	for _, m := range targets {
-		fmt.Fprintf(out, "measuring %s (%s) for %v...\n", m.t.Name, m.t.URL, s.Warmup+s.Duration)
+		fmt.Fprintf(out, "measuring %s (%s) with %s for %v...\n", m.t.Name, m.t.URL, workers(n), s.Warmup+s.Duration)
+		var err error
 		if *m.dst, err = l.measure(ctx, m.t); err != nil {
-			return err
+			return p, err
 		}
 		if m.dst.OK == 0 {
-			return fmt.Errorf("%s: no request succeeded (%d errors, the first: %s)", m.t.Name, m.dst.Errors, m.dst.FirstError)
+			return p, fmt.Errorf("%s: no request succeeded (%d errors, the first: %s)", m.t.Name, m.dst.Errors, m.dst.FirstError)
 		}
 	}
-	fmt.Fprintln(out)
-	return rep.write(out)
+	return p, nil
 }
 
 func openLog(path string) (io.WriteCloser, string, error) {
