@@ -50,6 +50,7 @@ func TestSettingsRefused(t *testing.T) {
 		"no concurrency":    {"-concurrency", "0"},
 		"negative duration": {"-duration", "-1s"},
 		"negative latency":  {"-latency-concurrency", "-1"},
+		"no rounds":         {"-rounds", "0"},
 	} {
 		if _, err := load(args, env(nil), io.Discard); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -70,6 +71,20 @@ func TestPercentileNearestRank(t *testing.T) {
 	}
 	if got := percentile(nil, 0.5); got != 0 {
 		t.Errorf("empty: %v", got)
+	}
+}
+
+// TestResultsMerge: rounds add up to one result whose percentiles are over
+// every sample of every round.
+func TestResultsMerge(t *testing.T) {
+	var r result
+	r.add(result{target: target{Name: "x"}, OK: 2, Errors: 1, Elapsed: time.Second, FirstError: "first",
+		Latencies: []time.Duration{3, 1}})
+	r.add(result{target: target{Name: "x"}, OK: 2, Elapsed: time.Second, FirstError: "second", Latencies: []time.Duration{4, 2}})
+	r.finish()
+	if r.Name != "x" || r.OK != 4 || r.Errors != 1 || r.Throughput() != 2 || r.FirstError != "first" ||
+		r.Percentile(0.5) != 2 || r.Percentile(1) != 4 {
+		t.Errorf("merged: %+v", r)
 	}
 }
 
@@ -101,7 +116,7 @@ func TestRunAgainstGivenURLs(t *testing.T) {
 		"(b) gateway limits+breakers ON vs OFF", "(c) the minimal proxy (the hop alone) vs inventory direct",
 		"(d) through the gateway (ON) vs the minimal proxy", "At p50 the gateway (ON) adds ",
 		"go run ./gateway/cmd/gateway-bench -concurrency 2", "CPUs (nproc)", "### 2 workers", "### 1 worker",
-		"### Against the targets", "with 2 workers for", "with 1 worker for"} {
+		"### Against the targets", "with 2 workers: 5 rounds of 40ms", "with 1 worker: 5 rounds", "in 5 round-robin slices"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

@@ -12,8 +12,8 @@ import (
 )
 
 type settings struct {
-	Concurrency, LatencyConcurrency int
-	Duration, Warmup, Timeout       time.Duration
+	Concurrency, LatencyConcurrency, Rounds int
+	Duration, Warmup, Timeout               time.Duration
 	// Given all three, the platform is not started: the URLs are measured
 	// as they are, beside the minimal proxy in front of InventoryURL.
 	InventoryURL, GatewayOnURL, GatewayOffURL string
@@ -27,7 +27,8 @@ func load(args []string, getenv func(string) string, out io.Writer) (settings, e
 	l.Int(&s.Concurrency, "concurrency", 16, "requests in flight at once (closed loop: each worker sends its next GET when the last answered)")
 	l.Int(&s.LatencyConcurrency, "latency-concurrency", 1, "after the throughput phase, every target again at this concurrency, for the latency "+
 		"the gateway adds without queueing (0: no second phase)")
-	l.Duration(&s.Duration, "duration", 10*time.Second, "measured time per target")
+	l.Duration(&s.Duration, "duration", 10*time.Second, "measured time per target in each phase")
+	l.Int(&s.Rounds, "rounds", 5, "the duration is measured in this many round-robin slices over the targets, so that drift of the machine falls on all alike")
 	l.Duration(&s.Warmup, "warmup", time.Second, "unmeasured time per target before it (connections, caches)")
 	l.Duration(&s.Timeout, "timeout", 5*time.Second, "deadline of one request (a timeout counts as an error)")
 	l.String(&s.InventoryURL, "inventory-url", "", "inventory service base URL; with gateway-on-url and gateway-off-url, the platform is not started (only the minimal proxy, in front of this URL)")
@@ -51,6 +52,9 @@ func (s settings) check() error {
 	}
 	if s.LatencyConcurrency < 0 || s.LatencyConcurrency > 1024 {
 		errs = append(errs, fmt.Errorf("latency-concurrency %d: want 0..1024", s.LatencyConcurrency))
+	}
+	if s.Rounds < 1 || s.Rounds > 1000 {
+		errs = append(errs, fmt.Errorf("rounds %d: want 1..1000", s.Rounds))
 	}
 	if s.Duration <= 0 || s.Warmup < 0 || s.Timeout <= 0 {
 		errs = append(errs, errors.New("duration and timeout must be positive, warmup not negative"))

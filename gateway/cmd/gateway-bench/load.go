@@ -20,7 +20,7 @@ type result struct {
 	target
 	OK, Errors int
 	Elapsed    time.Duration
-	// Latencies of the successful requests, sorted ascending.
+	// Latencies of the successful requests, sorted ascending by finish.
 	Latencies []time.Duration
 	// FirstError describes one failure, for the reader.
 	FirstError string
@@ -48,32 +48,44 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[min(max(rank, 1), len(sorted))-1]
 }
 
+// add merges another measurement of the same target into r; finish sorts
+// the latencies once every part is in.
+func (r *result) add(o result) {
+	r.target = o.target
+	r.OK += o.OK
+	r.Errors += o.Errors
+	r.Elapsed += o.Elapsed
+	r.Latencies = append(r.Latencies, o.Latencies...)
+	if r.FirstError == "" {
+		r.FirstError = o.FirstError
+	}
+}
+
+func (r *result) finish() { slices.Sort(r.Latencies) }
+
 // loader sends GETs in a closed loop: each of n workers sends its next
 // request as soon as the last one answered.
 type loader struct {
 	client      *http.Client
 	concurrency int
-	warmup      time.Duration
-	duration    time.Duration
 }
 
-func newLoader(concurrency int, warmup, duration, timeout time.Duration) *loader {
+func newLoader(concurrency int, timeout time.Duration) *loader {
 	tr := &http.Transport{
 		MaxIdleConns: concurrency * 2, MaxIdleConnsPerHost: concurrency * 2, MaxConnsPerHost: concurrency * 2,
 		IdleConnTimeout: 90 * time.Second, DisableCompression: true,
 	}
-	return &loader{client: &http.Client{Transport: tr, Timeout: timeout}, concurrency: concurrency,
-		warmup: warmup, duration: duration}
+	return &loader{client: &http.Client{Transport: tr, Timeout: timeout}, concurrency: concurrency}
 }
 
-// measure warms t up, then measures it for the loader's duration.
-func (l *loader) measure(ctx context.Context, t target) (result, error) {
-	if l.warmup > 0 {
-		if _, err := l.loop(ctx, t, l.warmup); err != nil {
+// measure warms t up (unmeasured), then measures it for d.
+func (l *loader) measure(ctx context.Context, t target, warmup, d time.Duration) (result, error) {
+	if warmup > 0 {
+		if _, err := l.loop(ctx, t, warmup); err != nil {
 			return result{}, err
 		}
 	}
-	return l.loop(ctx, t, l.duration)
+	return l.loop(ctx, t, d)
 }
 
 // worker is one loop's own tally, merged at the end (no shared locks on
@@ -107,7 +119,6 @@ func (l *loader) loop(ctx context.Context, t target, d time.Duration) (result, e
 			res.FirstError = w.firstErr
 		}
 	}
-	slices.Sort(res.Latencies)
 	return res, nil
 }
 

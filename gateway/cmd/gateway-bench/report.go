@@ -45,6 +45,7 @@ type report struct {
 	When             time.Time
 	Machine          machine
 	Warmup, Duration time.Duration
+	Rounds           int
 	Started          bool // the bench started the platform itself
 	// Phases are the throughput phase (many workers) and, when asked, the
 	// latency phase (few workers, no queueing), in the order measured.
@@ -95,7 +96,8 @@ func (r report) write(w io.Writer) error {
 	fmt.Fprintf(&b, "- date: %s\n", r.When.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "- machine: %d CPUs (nproc), %s, %s, %s\n", r.Machine.CPUs, r.Machine.CPUModel, r.Machine.GoVersion, r.Machine.OS)
 	fmt.Fprintf(&b, "- load: closed loop (each worker sends its next GET when the last answered), keep-alive, %v measured "+
-		"per target after %v warm-up; the load generator shares the machine with every server\n", r.Duration, r.Warmup)
+		"per target and phase in %d round-robin slices over the targets, after %v warm-up; the load generator shares the "+
+		"machine with every server\n", r.Duration, r.Rounds, r.Warmup)
 	if r.Started {
 		fmt.Fprintf(&b, "- platform: started by the launcher on free ports; gateway ON = limits on (set far above the load, "+
 			"so large that the gateway leases: Redis charges many requests at once) and breakers on; gateway ON with a Redis "+

@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	}
 	defer func() { _ = proxy.end() }()
 	rep := report{Command: commandLine(args), When: time.Now(), Machine: thisMachine(),
-		Warmup: s.Warmup, Duration: s.Duration, Started: !s.external()}
+		Warmup: s.Warmup, Duration: s.Duration, Rounds: s.Rounds, Started: !s.external()}
 	for _, n := range s.phases() {
 		p, err := measurePhase(ctx, s, n, r, proxy.url, out)
 		if err != nil {
@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 // measurePhase measures every target at concurrency n, one after another.
 func measurePhase(ctx context.Context, s settings, n int, r *rig, proxy string, out io.Writer) (phase, error) {
 	p := phase{Concurrency: n}
-	l := newLoader(n, s.Warmup, s.Duration, s.Timeout)
+	l := newLoader(n, s.Timeout)
 	defer l.client.CloseIdleConnections()
 	type measured struct {
 		dst *result
@@ -70,12 +70,27 @@ func measurePhase(ctx context.Context, s settings, n int, r *rig, proxy string, 
 	if r.bare != "" {
 		targets = append(targets, measured{&p.Bare, target{"bare echo + Redis read", r.bare + "/products"}})
 	}
-	for _, m := range targets {
-		fmt.Fprintf(out, "measuring %s (%s) with %s for %v...\n", m.t.Name, m.t.URL, workers(n), s.Warmup+s.Duration)
-		var err error
-		if *m.dst, err = l.measure(ctx, m.t); err != nil {
-			return p, err
+	// Round robin: every target gets a slice of its time in each round,
+	// so a machine that drifts (a neighbour, a frequency change) shifts
+	// them all alike instead of whichever was measured then.
+	slice := s.Duration / time.Duration(s.Rounds)
+	fmt.Fprintf(out, "measuring %d targets with %s: %d rounds of %v each (after a %v warm-up in the first)...\n",
+		len(targets), workers(n), s.Rounds, slice, s.Warmup)
+	for round := range s.Rounds {
+		for _, m := range targets {
+			warmup := s.Warmup
+			if round > 0 {
+				warmup = 0
+			}
+			got, err := l.measure(ctx, m.t, warmup, slice)
+			if err != nil {
+				return p, err
+			}
+			m.dst.add(got)
 		}
+	}
+	for _, m := range targets {
+		m.dst.finish()
 		if m.dst.OK == 0 {
 			return p, fmt.Errorf("%s: no request succeeded (%d errors, the first: %s)", m.t.Name, m.dst.Errors, m.dst.FirstError)
 		}
