@@ -33,7 +33,7 @@ func Supervise(check, what string, run func(context.Context) error, log *slog.Lo
 			if time.Since(started) > time.Minute {
 				backoff = 100 * time.Millisecond
 			}
-			log.Error(what+" stopped; restarting from its checkpoint", "err", err, "in", backoff)
+			log.Error(what+" stopped; restarting", "err", err, "in", backoff)
 			select {
 			case <-ctx.Done():
 			case <-time.After(backoff):

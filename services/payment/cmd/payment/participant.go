@@ -14,7 +14,7 @@ import (
 )
 
 // sagaParticipant returns payment's part of the fulfilment saga as a
-// background task (restarted by background from its checkpoint).
+// background task (restarted by platform.Supervise from its checkpoint).
 func sagaParticipant(store es.Store, rdb *redis.Client, svc *app.Service, lot *park.Lot, cfg settings, log *slog.Logger) func(context.Context) error {
 	p := participant.New(store, svc, participant.Options{
 		Checkpoints: platform.Checkpoints(store, rdb, cfg.RedisPrefix), ReconcileEvery: cfg.ReconcileEvery, Log: log,

@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"net"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -81,77 +78,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer metrics.WatchProjection(runner)()
 	reader := readmodel.NewReader(rdb, cfg.RedisPrefix)
 
-	bg, stopBg := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBg()
-	var wg sync.WaitGroup
-	projErr := background(bg, &wg, log, "payments projection", runner.Run)
-	sagaErr := background(bg, &wg, log, "saga participant", sagaParticipant(store, rdb, svc, lot, cfg, log))
-	background(bg, &wg, log, "reconciler", func(ctx context.Context) error {
+	// Each runs until the service stops, started again after a failure (a
+	// Redis or store hiccup must not stop it for good); the projection and
+	// the participant go on from their checkpoints.
+	projCheck, stopProj := platform.Supervise("payments-projection", "payments projection", runner.Run, log)
+	defer stopProj()
+	sagaCheck, stopSaga := platform.Supervise("saga-participant", "saga participant", sagaParticipant(store, rdb, svc, lot, cfg, log), log)
+	defer stopSaga()
+	_, stopReconciler := platform.Supervise("reconciler", "reconciler", func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, reader, cfg.ReconcileEvery)
-	})
+	}, log)
+	defer stopReconciler()
 
 	e := httpapi.New(httpapi.Deps{
 		App: svc, Reader: reader, Waiter: runner, Breaker: prov.Breaker, Secret: []byte(cfg.IdentitySecret), Log: log,
 		Checks: []web.Check{
 			{Name: "event-store", Run: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
 			{Name: "redis", Run: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-			{Name: "payments-projection", Run: func(context.Context) error { return projErr.get() }},
+			projCheck,
 			{Name: "payment-provider", Run: prov.Ping},
-			{Name: "saga-participant", Run: func(context.Context) error { return sagaErr.get() }},
+			sagaCheck,
 		},
 	})
 	parkapi.Mount(e, lot, web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	e.GET("/admin/projections", echo.WrapHandler(metrics.ProjectionsHandler()), web.RequireIdentity([]byte(cfg.IdentitySecret)), web.RequireRole(web.RoleAdmin))
 	err = web.Serve(ctx, e, cfg.HTTPAddr, func(a net.Addr) { log.Info("listening", "addr", a.String()) })
-	stopBg()
-	wg.Wait()
+	stopReconciler()
+	stopSaga()
+	stopProj()
 	runner.Close()
 	log.Info("stopped")
 	return err
-}
-
-// failure holds the error a background task stopped with, for readiness.
-type failure struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (f *failure) set(err error) { f.mu.Lock(); f.err = err; f.mu.Unlock() }
-func (f *failure) get() error    { f.mu.Lock(); defer f.mu.Unlock(); return f.err }
-
-// background runs task until ctx ends, restarting it after a failure (a
-// Redis or store hiccup must not stop the read model for good).
-func background(ctx context.Context, wg *sync.WaitGroup, log *slog.Logger, name string, task func(context.Context) error) *failure {
-	f := &failure{}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for ctx.Err() == nil {
-			err := task(ctx)
-			if ctx.Err() != nil || err == nil {
-				return
-			}
-			f.set(fmt.Errorf("%s stopped: %w", name, err))
-			log.Error("background task failed; restarting", "task", name, "err", err)
-			if !sleep(ctx, restartDelay) {
-				return
-			}
-			f.set(nil)
-		}
-	}()
-	return f
-}
-
-// restartDelay spaces restarts of a failed background task.
-const restartDelay = time.Second
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
