@@ -51,6 +51,7 @@ func TestSettingsRefused(t *testing.T) {
 		"negative duration": {"-duration", "-1s"},
 		"negative latency":  {"-latency-concurrency", "-1"},
 		"no rounds":         {"-rounds", "0"},
+		"slices too thin":   {"-duration", "50ms", "-rounds", "10"},
 	} {
 		if _, err := load(args, env(nil), io.Discard); err == nil {
 			t.Errorf("%s: accepted", name)

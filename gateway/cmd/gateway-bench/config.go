@@ -55,6 +55,8 @@ func (s settings) check() error {
 	}
 	if s.Rounds < 1 || s.Rounds > 1000 {
 		errs = append(errs, fmt.Errorf("rounds %d: want 1..1000", s.Rounds))
+	} else if s.Duration > 0 && s.Duration/time.Duration(s.Rounds) < 10*time.Millisecond {
+		errs = append(errs, fmt.Errorf("duration %v in %d rounds: want slices of at least 10ms", s.Duration, s.Rounds))
 	}
 	if s.Duration <= 0 || s.Warmup < 0 || s.Timeout <= 0 {
 		errs = append(errs, errors.New("duration and timeout must be positive, warmup not negative"))

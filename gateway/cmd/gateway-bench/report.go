@@ -131,12 +131,12 @@ func (p phase) write(b *strings.Builder) {
 	compare(b, "(c) the minimal proxy (the hop alone) vs inventory direct", p.Minimal, p.Direct)
 	compare(b, "(d) through the gateway (ON) vs the minimal proxy (the gateway's own work)", p.On, p.Minimal)
 	if p.PerRequest.Name != "" {
-		compare(b, "(g) gateway ON with a Redis decision per request vs OFF", p.PerRequest, p.Off)
-		compare(b, "(h) through the gateway (ON, a Redis decision per request) vs inventory direct", p.PerRequest, p.Direct)
+		compare(b, "(e) gateway ON with a Redis decision per request vs OFF", p.PerRequest, p.Off)
+		compare(b, "(f) through the gateway (ON, a Redis decision per request) vs inventory direct", p.PerRequest, p.Direct)
 	}
 	if p.Bare.Name != "" {
-		compare(b, "(e) through the gateway (ON) vs a bare echo handler doing the same Redis read", p.On, p.Bare)
-		compare(b, "(f) inventory direct vs the bare echo handler", p.Direct, p.Bare)
+		compare(b, "(g) through the gateway (ON) vs a bare echo handler doing the same Redis read", p.On, p.Bare)
+		compare(b, "(h) inventory direct vs the bare echo handler", p.Direct, p.Bare)
 	}
 	hopShare(b, p)
 	for _, res := range p.results() {

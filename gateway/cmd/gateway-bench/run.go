@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// run measures the targets (four, or five when it started the platform) in
+// run measures the targets (four, or six when it started the platform) in
 // each phase and prints the report to out.
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	s, err := load(args, getenv, out)
@@ -49,7 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	return rep.write(out)
 }
 
-// measurePhase measures every target at concurrency n, one after another.
+// measurePhase measures every target at concurrency n, in round-robin
+// slices.
 func measurePhase(ctx context.Context, s settings, n int, r *rig, proxy string, out io.Writer) (phase, error) {
 	p := phase{Concurrency: n}
 	l := newLoader(n, s.Timeout)
@@ -88,6 +89,7 @@ func measurePhase(ctx context.Context, s settings, n int, r *rig, proxy string, 
 			}
 			m.dst.add(got)
 		}
+		fmt.Fprintf(out, "  round %d of %d done\n", round+1, s.Rounds)
 	}
 	for _, m := range targets {
 		m.dst.finish()
