@@ -27,7 +27,7 @@ import (
 type rig struct {
 	inventory, gatewayOn, gatewayOff string
 	// perRequest is a third gateway, on, whose limits are below the size
-	// at which it leases (see ratelimit.leaseAge): every request waits for
+	// at which it leases (see ratelimit's minLeaseBurst): every request waits for
 	// a Redis decision, as with the shipped default policies. bare is the
 	// floor: an echo handler doing the same Redis read, in this process.
 	// Both only when the bench started the platform.
@@ -35,7 +35,7 @@ type rig struct {
 	stop             func(context.Context) error
 }
 
-// startRig starts the platform with the launcher on free ports, then two
+// startRig starts the platform with the launcher on free ports, then three
 // more gateways from the binary it built: the launcher's own gateway keeps
 // the default limits, which a benchmark would hit.
 func startRig(ctx context.Context, s settings, logOut io.Writer) (*rig, error) {
@@ -65,31 +65,43 @@ func startRig(ctx context.Context, s settings, logOut io.Writer) (*rig, error) {
 	if r.inventory == "" {
 		return nil, errors.Join(fmt.Errorf("inventory was not started: %s", p.Skipped["inventory"]), stopAll(ctx))
 	}
+	// What started is ended in reverse, the platform last.
+	var ends []func() error
+	r.stop = func(ctx context.Context) error {
+		var errs []error
+		for i := len(ends) - 1; i >= 0; i-- {
+			errs = append(errs, ends[i]())
+		}
+		return errors.Join(append(errs, stopAll(ctx))...)
+	}
 	bin := filepath.Join(binDir, "gateway")
-	on, err := startGateway(ctx, bin, p, prefix+"bench-on:", logOut,
-		// On, with limits far above anything the bench can send.
-		"--addr-rate", "1e9", "--addr-burst", "1000000000", "--user-rate", "1e9", "--user-burst", "1000000000")
-	if err != nil {
-		return nil, errors.Join(err, stopAll(ctx))
+	gateway := func(name string, args ...string) (string, error) {
+		g, err := startGateway(ctx, bin, p, prefix+name+":", logOut, args...)
+		if err != nil {
+			return "", errors.Join(err, r.stop(ctx))
+		}
+		ends = append(ends, g.end)
+		return g.url, nil
 	}
-	perRequest, err := startGateway(ctx, bin, p, prefix+"bench-per-request:", logOut,
-		// A rate no run reaches, a burst too small to lease.
-		"--addr-rate", "1e9", "--addr-burst", "100", "--user-rate", "1e9", "--user-burst", "100")
-	if err != nil {
-		return nil, errors.Join(err, on.end(), stopAll(ctx))
+	// On, with limits far above anything the bench can send.
+	if r.gatewayOn, err = gateway("bench-on",
+		"--addr-rate", "1e9", "--addr-burst", "1000000000", "--user-rate", "1e9", "--user-burst", "1000000000"); err != nil {
+		return nil, err
 	}
-	off, err := startGateway(ctx, bin, p, prefix+"bench-off:", logOut, "--rate-limits=false", "--breakers=false")
-	if err != nil {
-		return nil, errors.Join(err, perRequest.end(), on.end(), stopAll(ctx))
+	// A rate no run reaches, a burst too small to lease.
+	if r.perRequest, err = gateway("bench-per-request",
+		"--addr-rate", "1e9", "--addr-burst", "100", "--user-rate", "1e9", "--user-burst", "100"); err != nil {
+		return nil, err
+	}
+	if r.gatewayOff, err = gateway("bench-off", "--rate-limits=false", "--breakers=false"); err != nil {
+		return nil, err
 	}
 	bare, stopBare, err := startBare(p.RedisURL, prefix+"inventory:")
 	if err != nil {
-		return nil, errors.Join(err, off.end(), perRequest.end(), on.end(), stopAll(ctx))
+		return nil, errors.Join(err, r.stop(ctx))
 	}
-	r.gatewayOn, r.perRequest, r.gatewayOff, r.bare = on.url, perRequest.url, off.url, bare
-	r.stop = func(ctx context.Context) error {
-		return errors.Join(stopBare(), off.end(), perRequest.end(), on.end(), stopAll(ctx))
-	}
+	r.bare = bare
+	ends = append(ends, stopBare)
 	return r, nil
 }
 

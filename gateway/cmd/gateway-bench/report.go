@@ -147,37 +147,32 @@ func (p phase) write(b *strings.Builder) {
 }
 
 // targets judges the run: throughput from the first phase (under load),
-// added latency from the last (the fewest workers when there are two).
+// added latency from the last (the fewest workers when there are two); the
+// gateway on, then, when measured, the one whose limits ask Redis per request.
 func (r report) targets(b *strings.Builder) {
 	if len(r.Phases) == 0 {
 		return
 	}
-	load, quiet := r.Phases[0], r.Phases[len(r.Phases)-1]
 	fmt.Fprintf(b, "\n### Against the targets\n\n| target | measured | at | |\n| --- | ---: | --- | --- |\n")
-	direct := ratio(load.On, load.Direct)
-	fmt.Fprintf(b, "| through the gateway ≥ %.1fx the direct throughput | %.2fx | %s | %s |\n",
-		targetDirectRatio, direct, workers(load.Concurrency), verdict(direct >= targetDirectRatio))
-	added := quiet.On.Percentile(0.50) - quiet.Direct.Percentile(0.50)
-	fmt.Fprintf(b, "| at most %d µs added at p50 | %+d µs | %s | %s |\n", targetAddedP50.Microseconds(),
+	r.judge(b, "", func(p phase) result { return p.On })
+	if r.Phases[0].PerRequest.Name != "" {
+		r.judge(b, "limits asking Redis per request: ", func(p phase) result { return p.PerRequest })
+	}
+}
+
+// judge writes the three target rows for the gateway gw picks of a phase,
+// each named after prefix.
+func (r report) judge(b *strings.Builder, prefix string, gw func(phase) result) {
+	load, quiet := r.Phases[0], r.Phases[len(r.Phases)-1]
+	direct := ratio(gw(load), load.Direct)
+	fmt.Fprintf(b, "| %sthrough the gateway ≥ %.1fx the direct throughput | %.2fx | %s | %s |\n",
+		prefix, targetDirectRatio, direct, workers(load.Concurrency), verdict(direct >= targetDirectRatio))
+	added := gw(quiet).Percentile(0.50) - quiet.Direct.Percentile(0.50)
+	fmt.Fprintf(b, "| %sat most %d µs added at p50 | %+d µs | %s | %s |\n", prefix, targetAddedP50.Microseconds(),
 		micros(added), workers(quiet.Concurrency), verdict(added <= targetAddedP50))
-	onOff := ratio(load.On, load.Off)
-	fmt.Fprintf(b, "| limits and breakers on ≥ %.1fx off | %.2fx | %s | %s |\n",
-		targetOnOffRatio, onOff, workers(load.Concurrency), verdict(onOff >= targetOnOffRatio))
-	if load.PerRequest.Name == "" {
-		return
-	}
-	// The same three for limits that ask Redis on every request.
-	direct = ratio(load.PerRequest, load.Direct)
-	fmt.Fprintf(b, "| the same, limits asking Redis per request: ≥ %.1fx the direct throughput | %.2fx | %s | %s |\n",
-		targetDirectRatio, direct, workers(load.Concurrency), verdict(direct >= targetDirectRatio))
-	if quiet.PerRequest.Name != "" {
-		added = quiet.PerRequest.Percentile(0.50) - quiet.Direct.Percentile(0.50)
-		fmt.Fprintf(b, "| the same: at most %d µs added at p50 | %+d µs | %s | %s |\n", targetAddedP50.Microseconds(),
-			micros(added), workers(quiet.Concurrency), verdict(added <= targetAddedP50))
-	}
-	onOff = ratio(load.PerRequest, load.Off)
-	fmt.Fprintf(b, "| the same: on ≥ %.1fx off | %.2fx | %s | %s |\n",
-		targetOnOffRatio, onOff, workers(load.Concurrency), verdict(onOff >= targetOnOffRatio))
+	onOff := ratio(gw(load), load.Off)
+	fmt.Fprintf(b, "| %slimits and breakers on ≥ %.1fx off | %.2fx | %s | %s |\n",
+		prefix, targetOnOffRatio, onOff, workers(load.Concurrency), verdict(onOff >= targetOnOffRatio))
 }
 
 // micros is d in whole microseconds, rounded.

@@ -82,13 +82,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// Redis or store hiccup must not stop it for good); the projection and
 	// the participant go on from their checkpoints.
 	projCheck, stopProj := platform.Supervise("payments-projection", "payments projection", runner.Run, log)
-	defer stopProj()
 	sagaCheck, stopSaga := platform.Supervise("saga-participant", "saga participant", sagaParticipant(store, rdb, svc, lot, cfg, log), log)
-	defer stopSaga()
 	_, stopReconciler := platform.Supervise("reconciler", "reconciler", func(ctx context.Context) error {
 		return svc.RunReconciler(ctx, reader, cfg.ReconcileEvery)
 	}, log)
-	defer stopReconciler()
 
 	e := httpapi.New(httpapi.Deps{
 		App: svc, Reader: reader, Waiter: runner, Breaker: prov.Breaker, Secret: []byte(cfg.IdentitySecret), Log: log,
